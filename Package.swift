@@ -1,0 +1,143 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny")
+]
+
+let package = Package(
+    name: "ChannelGuard",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "channelguard", targets: ["channelguard"]),
+        .library(name: "ChannelGuardCodes", targets: ["ChannelGuardCodes"]),
+        .library(name: "ChannelGuardTerritory", targets: ["ChannelGuardTerritory"]),
+        .library(name: "ChannelGuardDetection", targets: ["ChannelGuardDetection"]),
+        .library(name: "ChannelGuardStore", targets: ["ChannelGuardStore"]),
+        .library(name: "ChannelGuardCommerce", targets: ["ChannelGuardCommerce"]),
+        .library(name: "ChannelGuardHTTP", targets: ["ChannelGuardHTTP"]),
+        .library(name: "ChannelGuardApp", targets: ["ChannelGuardApp"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+    ],
+    targets: [
+        // System libraries.
+        .systemLibrary(
+            name: "CZstd",
+            pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"])]
+        ),
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+
+        // Codes and wire formats: GS1 keys, scan steps.
+        .target(
+            name: "ChannelGuardCodes",
+            swiftSettings: swiftSettings
+        ),
+        // Territory: GB/T 2260 region codes, the region catalogue, territories, distances.
+        .target(
+            name: "ChannelGuardTerritory",
+            resources: [.copy("Resources/regions-cn.csv"), .copy("Resources/regions-cn.LICENSE")],
+            swiftSettings: swiftSettings
+        ),
+        // Detection: territory verdicts, alert rules and severities.
+        .target(
+            name: "ChannelGuardDetection",
+            dependencies: ["ChannelGuardTerritory", "ChannelGuardCodes"],
+            swiftSettings: swiftSettings
+        ),
+        // Store: embedded PostgreSQL, migrations and the shared schema, libpq bulk COPY, zstd.
+        .target(
+            name: "ChannelGuardStore",
+            dependencies: [
+                "CLibPQ",
+                "CZstd",
+                "ChannelGuardTerritory",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            resources: [.copy("Migrations")],
+            swiftSettings: swiftSettings
+        ),
+        // Commerce: distributors, products, prices, shipments; the demo network.
+        .target(
+            name: "ChannelGuardCommerce",
+            dependencies: [
+                "ChannelGuardStore",
+                "ChannelGuardTerritory",
+                "ChannelGuardCodes",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // HTTP: the Hummingbird application (health and status now, the /v1 API later).
+        .target(
+            name: "ChannelGuardHTTP",
+            dependencies: [
+                "ChannelGuardStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The application: command-line interface and buildApplication().
+        .target(
+            name: "ChannelGuardApp",
+            dependencies: [
+                "ChannelGuardStore",
+                "ChannelGuardCommerce",
+                "ChannelGuardHTTP",
+                "ChannelGuardTerritory",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "channelguard",
+            dependencies: ["ChannelGuardApp"],
+            swiftSettings: swiftSettings
+        ),
+
+        // Test support: throwaway PostgreSQL cluster and per-suite databases.
+        .target(
+            name: "ChannelGuardTestSupport",
+            dependencies: [
+                "ChannelGuardStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ChannelGuardTests",
+            dependencies: [
+                "ChannelGuardCodes",
+                "ChannelGuardTerritory",
+                "ChannelGuardDetection",
+                "ChannelGuardStore",
+                "ChannelGuardCommerce",
+                "ChannelGuardHTTP",
+                "ChannelGuardApp",
+                "ChannelGuardTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,99 @@
+import ChannelGuardCommerce
+import ChannelGuardHTTP
+import ChannelGuardStore
+import Foundation
+import Hummingbird
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+
+/// Builds the ChannelGuard application: database (embedded or given), schema, optional demo
+/// network, then the services that `serve` runs until SIGINT or SIGTERM.
+public func buildApplication(_ configuration: ServeConfiguration) async throws -> some ApplicationProtocol {
+    var logger = Logger(label: "channelguard")
+    logger.logLevel = configuration.logLevel
+
+    var embedded: (postgres: EmbeddedPostgres, lock: DataDirectoryLock, startedHere: Bool)?
+    let url: DatabaseURL
+    switch configuration.database {
+    case .external(let given):
+        url = given
+    case .embedded(let postgres):
+        let lock = try DataDirectoryLock(dataDirectory: prepare(postgres.dataDirectory))
+        let started = try postgres.start()
+        logger.info(
+            "embedded database \(started.startedHere ? "started" : "already running")",
+            metadata: ["port": "\(started.status.port)", "dataDirectory": "\(postgres.dataDirectory.path)"]
+        )
+        embedded = (postgres, lock, started.startedHere)
+        url = started.url
+    }
+
+    do {
+        let report = try await withLibPQ(url) { try Migrator().migrate($0) }
+        logger.info("schema at version \(report.version)", metadata: ["applied": "\(report.applied)"])
+        if configuration.demo {
+            let serials = configuration.demoSerials
+            let loaded = try await withLibPQ(url) { connection -> DemoNetworkLoader.Report? in
+                let loader = DemoNetworkLoader()
+                guard try !loader.isLoaded(connection) else { return nil }
+                return try loader.load(connection, serials: serials)
+            }
+            if let loaded {
+                logger.info(
+                    "demo network loaded",
+                    metadata: [
+                        "distributors": "\(loaded.distributorsAdded)", "products": "\(loaded.productsAdded)",
+                        "serials": "\(loaded.serialsTotal)",
+                    ]
+                )
+            }
+        }
+    } catch {
+        if let embedded, embedded.startedHere { try? embedded.postgres.stop() }
+        throw error
+    }
+
+    let client = PostgresClient(configuration: url.postgresClientConfiguration(), backgroundLogger: logger)
+    var services: [any Service] = []
+    if let embedded {
+        services.append(
+            EmbeddedPostgresService(
+                postgres: embedded.postgres,
+                lock: embedded.lock,
+                stopOnShutdown: embedded.startedHere,
+                logger: logger
+            )
+        )
+    }
+    services.append(client)
+
+    let databaseDescription =
+        embedded.map { "\(url) (embedded, data in \($0.postgres.dataDirectory.path))" } ?? "\(url)"
+    return Application(
+        router: buildRouter(client: client),
+        configuration: .init(
+            address: .hostname(configuration.http.host, port: configuration.http.port),
+            serverName: "ChannelGuard"
+        ),
+        services: services,
+        onServerRunning: { channel in
+            let port = channel.localAddress?.port ?? configuration.http.port
+            print(
+                """
+                ChannelGuard is running.
+                  HTTP      http://\(configuration.http.host):\(port)  (GET /health)
+                  Database  \(databaseDescription)
+                  Stop with Ctrl-C or SIGTERM.
+                """
+            )
+        },
+        logger: logger
+    )
+}
+
+/// Creates the data directory so the lock file can be placed in it.
+private func prepare(_ directory: URL) throws -> URL {
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    return directory
+}

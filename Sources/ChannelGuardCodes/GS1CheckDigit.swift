@@ -1,0 +1,32 @@
+/// The GS1 modulo-10 check digit used by GTIN-8/12/13/14, SSCC-18 and GLN.
+///
+/// Weights alternate 3 and 1 from the rightmost data digit (the digit just left of the check digit).
+public enum GS1CheckDigit {
+    /// The check digit for a string of data digits (without the check digit), or `nil` when a
+    /// character is not an ASCII digit.
+    public static func compute<S: Collection>(forDataDigits digits: S) -> UInt8? where S.Element == UInt8 {
+        var sum = 0
+        var weight = 3
+        for byte in digits.reversed() {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            sum += Int(byte - UInt8(ascii: "0")) * weight
+            weight = weight == 3 ? 1 : 3
+        }
+        return UInt8((10 - sum % 10) % 10)
+    }
+
+    /// The check digit for a string of data digits, as a character value `0`–`9`.
+    public static func compute(forDataDigits digits: String) -> UInt8? {
+        compute(forDataDigits: Array(digits.utf8))
+    }
+
+    /// Whether the last digit of `code` is the correct check digit for the digits before it.
+    public static func isValid(_ code: String) -> Bool {
+        let bytes = Array(code.utf8)
+        guard bytes.count >= 2, let last = bytes.last,
+            last >= UInt8(ascii: "0"), last <= UInt8(ascii: "9"),
+            let expected = compute(forDataDigits: bytes.dropLast())
+        else { return false }
+        return expected == last - UInt8(ascii: "0")
+    }
+}

@@ -1,0 +1,11 @@
+/// Where the HTTP server listens.
+public struct HTTPConfiguration: Sendable {
+    public var host: String
+    /// 0 picks a free port.
+    public var port: Int
+
+    public init(host: String = "127.0.0.1", port: Int = 8080) {
+        self.host = host
+        self.port = port
+    }
+}

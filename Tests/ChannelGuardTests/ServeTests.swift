@@ -1,0 +1,80 @@
+import ChannelGuardApp
+import ChannelGuardHTTP
+import ChannelGuardStore
+import ChannelGuardTestSupport
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+@Suite(.database) struct ApplicationTests {
+    @Test func healthReportsTheSchemaVersion() async throws {
+        let database = try TestDatabase.require()
+        let app = try await buildApplication(
+            ServeConfiguration(database: .external(database.url), http: .init(port: 0), logLevel: .warning)
+        )
+        try await app.test(.live) { client in
+            let response = try await client.execute(uri: "/health", method: .get)
+            #expect(response.status == .ok)
+            let health = try JSONDecoder().decode(HealthController.Health.self, from: Data(buffer: response.body))
+            #expect(health == .init(status: "ok", database: "ok", schemaVersion: Migrator().latestVersion))
+        }
+    }
+}
+
+/// The real executable, as a user runs it: `serve --demo` on the embedded database, a second shell
+/// beside it, SIGTERM.
+@Suite struct ServeProcessTests {
+    @Test(.timeLimit(.minutes(5))) func serveRunsTheDemoAndStopsCleanly() async throws {
+        let executable = try ChildProcess.channelguardExecutable()
+        let directory = TestCluster.root.appendingPathComponent("serve-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let dataDir = ["--data-dir", directory.path]
+
+        let serve = try ChildProcess(
+            executable,
+            ["serve", "--demo", "--serials", "3000", "--http-port", "0"] + dataDir
+        )
+        let ready = try await serve.waitForOutput(containing: "ChannelGuard is running.", timeout: .seconds(120))
+        try #require(ready, "serve did not come up:\n\(serve.output)")
+
+        // A second shell: `db url` prints the URL on its last line, and it reaches the demo data.
+        let urlCommand = try ChildProcess(executable, ["db", "url"] + dataDir)
+        #expect(try await urlCommand.waitForExit(timeout: .seconds(30)) == 0)
+        let urlText = try #require(urlCommand.output.split(separator: "\n").last.map(String.init))
+        let connection = try LibPQConnection(url: DatabaseURL(parsing: urlText))
+        #expect(try connection.execute("SELECT count(*) FROM distributors")[0][0] == "2332")
+        #expect(try connection.execute("SELECT count(*) FROM serial_bindings")[0][0] == "3000")
+
+        // HTTP answers on the port it printed.
+        let port = try #require(serve.output.firstMatch(of: /http:\/\/127\.0\.0\.1:(\d+)/).map { String($0.1) })
+        let (body, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/health")!)
+        #expect((response as? HTTPURLResponse)?.statusCode == 200)
+        #expect(String(decoding: body, as: UTF8.self).contains(#""status":"ok""#))
+
+        // A second serve on the same data directory is refused, naming the first.
+        let second = try ChildProcess(executable, ["serve", "--http-port", "0"] + dataDir)
+        #expect(try await second.waitForExit(timeout: .seconds(60)) != 0)
+        #expect(second.output.contains("in use by another running ChannelGuard (pid \(serve.pid))"))
+
+        // SIGTERM: clean exit, and the database serve started is stopped with it.
+        serve.signal(SIGTERM)
+        #expect(try await serve.waitForExit(timeout: .seconds(60)) == 0)
+        let postgres = EmbeddedPostgres(configuration: .init(dataDirectory: directory))
+        #expect(postgres.status() == nil)
+
+        // Started again without --demo, the data is still there.
+        let restarted = try ChildProcess(executable, ["db", "start"] + dataDir)
+        #expect(try await restarted.waitForExit(timeout: .seconds(60)) == 0)
+        defer { try? postgres.stop() }
+        let again = try LibPQConnection(url: postgres.url())
+        #expect(try again.execute("SELECT count(*) FROM serial_bindings")[0][0] == "3000")
+    }
+}
