@@ -21,11 +21,14 @@ public func buildApplication(_ configuration: ServeConfiguration) async throws -
     case .embedded(let postgres):
         let lock = try DataDirectoryLock(dataDirectory: prepare(postgres.dataDirectory))
         let started = try postgres.start()
+        // A cluster left running by a serve that crashed is this serve's to stop; one started with
+        // `db start` is the user's and stays up.
+        let owned = started.startedHere || ServeOwnership.isMarked(postgres)
+        if owned { try ServeOwnership.mark(postgres) }
         logger.info(
-            "embedded database \(started.startedHere ? "started" : "already running")",
-            metadata: ["port": "\(started.status.port)", "dataDirectory": "\(postgres.dataDirectory.path)"]
-        )
-        embedded = (postgres, lock, started.startedHere)
+            "embedded database \(started.startedHere ? "started" : owned ? "taken over from an earlier serve" : "already running")",
+            metadata: ["port": "\(started.status.port)", "dataDirectory": "\(postgres.dataDirectory.path)"])
+        embedded = (postgres, lock, owned)
         url = started.url
     }
 
@@ -50,7 +53,10 @@ public func buildApplication(_ configuration: ServeConfiguration) async throws -
             }
         }
     } catch {
-        if let embedded, embedded.startedHere { try? embedded.postgres.stop() }
+        if let embedded, embedded.startedHere {
+            try? embedded.postgres.stop()
+            ServeOwnership.clear(embedded.postgres)
+        }
         throw error
     }
 

@@ -19,6 +19,8 @@ struct DatabaseCommand: AsyncParsableCommand {
         func run() async throws {
             let postgres = try database.embedded()
             let started = try postgres.start()
+            // Started by hand, it stays up until `db stop`, whatever serve does.
+            if started.startedHere { ServeOwnership.clear(postgres) }
             print(
                 started.startedHere
                     ? "Started the embedded database (pid \(started.status.pid))."
@@ -41,6 +43,7 @@ struct DatabaseCommand: AsyncParsableCommand {
                 return
             }
             try postgres.stop()
+            ServeOwnership.clear(postgres)
             withExtendedLifetime(lock) {}
             print("Stopped the embedded database.")
         }

@@ -20,6 +20,7 @@ struct EmbeddedPostgresService: Service {
         logger.info("stopping the embedded database")
         do {
             try postgres.stop()
+            ServeOwnership.clear(postgres)
         } catch {
             logger.error("stopping the embedded database failed", metadata: ["error": "\(error)"])
         }

@@ -77,4 +77,37 @@ import FoundationNetworking
         let again = try LibPQConnection(url: postgres.url())
         #expect(try again.execute("SELECT count(*) FROM serial_bindings")[0][0] == "3000")
     }
+
+    @Test(.timeLimit(.minutes(5))) func serveKilledAndRestartedTakesItsDatabaseBack() async throws {
+        let executable = try ChildProcess.channelguardExecutable()
+        let directory = TestCluster.root.appendingPathComponent("serve-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let arguments = ["serve", "--http-port", "0", "--data-dir", directory.path]
+        let postgres = EmbeddedPostgres(configuration: .init(dataDirectory: directory))
+        defer { try? postgres.stop() }
+
+        let first = try ChildProcess(executable, arguments)
+        try #require(try await first.waitForOutput(containing: "ChannelGuard is running.", timeout: .seconds(120)), "\(first.output)")
+        first.signal(SIGKILL)
+        #expect(try await first.waitForExit(timeout: .seconds(30)) == 128 + SIGKILL)
+        let orphan = try #require(postgres.status(), "the cluster outlives a killed serve")
+
+        // The lock died with the process: a new serve starts, takes the cluster back and stops it on SIGTERM.
+        let second = try ChildProcess(executable, arguments)
+        try #require(try await second.waitForOutput(containing: "ChannelGuard is running.", timeout: .seconds(120)), "\(second.output)")
+        #expect(second.output.contains("taken over from an earlier serve"))
+        #expect(postgres.status() == orphan)
+        second.signal(SIGTERM)
+        #expect(try await second.waitForExit(timeout: .seconds(60)) == 0)
+        #expect(postgres.status() == nil)
+
+        // A database started by hand is the user's: serve leaves it running.
+        let manual = try ChildProcess(executable, ["db", "start", "--data-dir", directory.path])
+        #expect(try await manual.waitForExit(timeout: .seconds(60)) == 0)
+        let third = try ChildProcess(executable, arguments)
+        try #require(try await third.waitForOutput(containing: "ChannelGuard is running.", timeout: .seconds(120)), "\(third.output)")
+        third.signal(SIGINT)
+        #expect(try await third.waitForExit(timeout: .seconds(60)) == 0)
+        #expect(postgres.status() != nil)
+    }
 }
