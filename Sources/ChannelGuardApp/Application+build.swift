@@ -27,7 +27,8 @@ public func buildApplication(_ configuration: ServeConfiguration) async throws -
         if owned { try ServeOwnership.mark(postgres) }
         logger.info(
             "embedded database \(started.startedHere ? "started" : owned ? "taken over from an earlier serve" : "already running")",
-            metadata: ["port": "\(started.status.port)", "dataDirectory": "\(postgres.dataDirectory.path)"])
+            metadata: ["port": "\(started.status.port)", "dataDirectory": "\(postgres.dataDirectory.path)"]
+        )
         embedded = (postgres, lock, owned)
         url = started.url
     }

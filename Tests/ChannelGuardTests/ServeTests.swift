@@ -87,14 +87,20 @@ import FoundationNetworking
         defer { try? postgres.stop() }
 
         let first = try ChildProcess(executable, arguments)
-        try #require(try await first.waitForOutput(containing: "ChannelGuard is running.", timeout: .seconds(120)), "\(first.output)")
+        try #require(
+            try await first.waitForOutput(containing: "ChannelGuard is running.", timeout: .seconds(120)),
+            "\(first.output)"
+        )
         first.signal(SIGKILL)
         #expect(try await first.waitForExit(timeout: .seconds(30)) == 128 + SIGKILL)
         let orphan = try #require(postgres.status(), "the cluster outlives a killed serve")
 
         // The lock died with the process: a new serve starts, takes the cluster back and stops it on SIGTERM.
         let second = try ChildProcess(executable, arguments)
-        try #require(try await second.waitForOutput(containing: "ChannelGuard is running.", timeout: .seconds(120)), "\(second.output)")
+        try #require(
+            try await second.waitForOutput(containing: "ChannelGuard is running.", timeout: .seconds(120)),
+            "\(second.output)"
+        )
         #expect(second.output.contains("taken over from an earlier serve"))
         #expect(postgres.status() == orphan)
         second.signal(SIGTERM)
@@ -105,7 +111,10 @@ import FoundationNetworking
         let manual = try ChildProcess(executable, ["db", "start", "--data-dir", directory.path])
         #expect(try await manual.waitForExit(timeout: .seconds(60)) == 0)
         let third = try ChildProcess(executable, arguments)
-        try #require(try await third.waitForOutput(containing: "ChannelGuard is running.", timeout: .seconds(120)), "\(third.output)")
+        try #require(
+            try await third.waitForOutput(containing: "ChannelGuard is running.", timeout: .seconds(120)),
+            "\(third.output)"
+        )
         third.signal(SIGINT)
         #expect(try await third.waitForExit(timeout: .seconds(60)) == 0)
         #expect(postgres.status() != nil)
