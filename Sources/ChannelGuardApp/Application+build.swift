@@ -13,6 +13,17 @@ public func buildApplication(_ configuration: ServeConfiguration) async throws -
     var logger = Logger(label: "channelguard")
     logger.logLevel = configuration.logLevel
 
+    // Checked before anything starts, so a taken port costs nothing to fix.
+    if configuration.http.port != 0, ["127.0.0.1", "localhost"].contains(configuration.http.host),
+        !LoopbackPort.isFree(configuration.http.port)
+    {
+        throw ApplicationError(
+            .httpPortInUse,
+            "The HTTP port \(configuration.http.port) on 127.0.0.1 is in use by another process.",
+            fix: "Choose another with --http-port (0 picks a free one), or stop what holds it."
+        )
+    }
+
     var embedded: (postgres: EmbeddedPostgres, lock: DataDirectoryLock, startedHere: Bool)?
     let url: DatabaseURL
     switch configuration.database {

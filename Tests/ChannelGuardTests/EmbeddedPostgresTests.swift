@@ -68,20 +68,8 @@ import Glibc
     }
 
     @Test func portInUseIsReportedWithTheFix() async throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
-        }
-        _ = listen(fd, 1)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        let busyPort = Int(UInt16(bigEndian: address.sin_port))
+        let busy = try LoopbackListener()
+        let busyPort = busy.port
         #expect(!LoopbackPort.isFree(busyPort))
 
         try await withDataDirectory { directory in
@@ -92,6 +80,7 @@ import Glibc
             #expect(error?.message.contains(String(busyPort)) == true)
             #expect(postgres.status() == nil)
         }
+        withExtendedLifetime(busy) {}
     }
 
     @Test func secondServeOnTheSameDirectoryIsRefused() async throws {

@@ -29,6 +29,26 @@ import FoundationNetworking
     }
 }
 
+@Suite struct ApplicationStartTests {
+    @Test func takenHTTPPortIsReportedBeforeAnythingStarts() async throws {
+        let busy = try LoopbackListener()
+        let port = busy.port
+        let unused = TestCluster.root.appendingPathComponent("never-created-\(UUID().uuidString.prefix(8))")
+        let error = await #expect(throws: ApplicationError.self) {
+            _ = try await buildApplication(
+                ServeConfiguration(
+                    database: .embedded(EmbeddedPostgres(configuration: .init(dataDirectory: unused))),
+                    http: .init(port: port)
+                )
+            )
+        }
+        #expect(error?.code == .httpPortInUse)
+        #expect(error?.message.contains(String(port)) == true)
+        #expect(!FileManager.default.fileExists(atPath: unused.path), "nothing was started")
+        withExtendedLifetime(busy) {}
+    }
+}
+
 /// The real executable, as a user runs it: `serve --demo` on the embedded database, a second shell
 /// beside it, SIGTERM.
 @Suite struct ServeProcessTests {
