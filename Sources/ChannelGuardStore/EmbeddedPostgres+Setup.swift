@@ -68,13 +68,7 @@ extension EmbeddedPostgres {
         let fileManager = FileManager.default
         // initdb reads the password from a file the server user can read; it is removed at once.
         let pwfile = socketDirectory.appendingPathComponent("initdb-password")
-        guard
-            fileManager.createFile(
-                atPath: pwfile.path,
-                contents: Data((password + "\n").utf8),
-                attributes: [.posixPermissions: 0o600]
-            )
-        else { throw StoreError(.initFailed, "Cannot write \(pwfile.path).") }
+        try writeSecret(password, to: pwfile)
         if user.runAs != nil { _ = chown(pwfile.path, user.uid, user.gid) }
         defer { try? fileManager.removeItem(at: pwfile) }
         var arguments = [
@@ -90,13 +84,17 @@ extension EmbeddedPostgres {
                 fix: "Remove the half-made \(clusterDirectory.path) and try again, or choose another --data-dir."
             )
         }
-        guard
-            fileManager.createFile(
-                atPath: passwordFile.path,
-                contents: Data((password + "\n").utf8),
-                attributes: [.posixPermissions: 0o600]
-            )
-        else { throw StoreError(.initFailed, "Cannot write \(passwordFile.path).") }
+        try writeSecret(password, to: passwordFile)
+    }
+
+    /// Writes a line readable by its owner only (mode 0600).
+    private func writeSecret(_ secret: String, to url: URL) throws(StoreError) {
+        let written = FileManager.default.createFile(
+            atPath: url.path,
+            contents: Data((secret + "\n").utf8),
+            attributes: [.posixPermissions: 0o600]
+        )
+        guard written else { throw StoreError(.initFailed, "Cannot write \(url.path).") }
     }
 
     /// The explicit port when free; else the last port used when still free; else a new free one.

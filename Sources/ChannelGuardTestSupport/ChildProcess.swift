@@ -1,3 +1,4 @@
+import ChannelGuardStore
 import Foundation
 
 #if canImport(Glibc)
@@ -6,8 +7,7 @@ import Glibc
 
 /// A program started by a test, its output collected in a file, with bounded waits.
 ///
-/// Spawned with `posix_spawn` rather than Foundation's `Process`, whose exit detection on Linux can
-/// hang when the child leaves a daemon (the embedded PostgreSQL) running.
+/// Started through the store's ``Spawn``, like the PostgreSQL helper programs.
 public final class ChildProcess: @unchecked Sendable {
     public let pid: pid_t
     public let outputPath: String
@@ -17,19 +17,7 @@ public final class ChildProcess: @unchecked Sendable {
     public init(_ executable: String, _ arguments: [String]) throws {
         outputPath =
             FileManager.default.temporaryDirectory.appendingPathComponent("cg-child-\(UUID().uuidString).out").path
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, executable, &actions, nil, argv, environ)
-        guard result == 0 else {
-            throw ChildProcessError(message: "cannot start \(executable): \(String(cString: strerror(result)))")
-        }
+        let pid = try Spawn.start([executable] + arguments, outputPath: outputPath)
         self.pid = pid
     }
 
@@ -68,7 +56,7 @@ public final class ChildProcess: @unchecked Sendable {
         if let exitStatus { return exitStatus }
         var status: Int32 = 0
         guard waitpid(pid, &status, WNOHANG) == pid else { return nil }
-        exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        exitStatus = Spawn.exitCode(fromWaitStatus: status)
         return exitStatus
     }
 
