@@ -24,7 +24,7 @@ public func buildApplication(_ configuration: ServeConfiguration) async throws -
         )
     }
 
-    var embedded: (postgres: EmbeddedPostgres, lock: DataDirectoryLock, startedHere: Bool)?
+    var embedded: (postgres: EmbeddedPostgres, lock: DataDirectoryLock, owned: Bool)?
     let url: DatabaseURL
     switch configuration.database {
     case .external(let given):
@@ -65,7 +65,7 @@ public func buildApplication(_ configuration: ServeConfiguration) async throws -
             }
         }
     } catch {
-        if let embedded, embedded.startedHere {
+        if let embedded, embedded.owned {
             try? embedded.postgres.stop()
             ServeOwnership.clear(embedded.postgres)
         }
@@ -79,7 +79,7 @@ public func buildApplication(_ configuration: ServeConfiguration) async throws -
             EmbeddedPostgresService(
                 postgres: embedded.postgres,
                 lock: embedded.lock,
-                stopOnShutdown: embedded.startedHere,
+                stopOnShutdown: embedded.owned,
                 logger: logger
             )
         )
