@@ -42,6 +42,9 @@ let package = Package(
         // Codes and wire formats: GS1 keys, scan steps.
         .target(
             name: "ChannelGuardCodes",
+            resources: [
+                .copy("Resources/gs1-syntax-dictionary.txt"), .copy("Resources/gs1-syntax-dictionary.LICENSE"),
+            ],
             swiftSettings: swiftSettings
         ),
         // Territory: GB/T 2260 region codes, the region catalogue, territories, distances.

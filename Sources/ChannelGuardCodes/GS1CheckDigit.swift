@@ -30,3 +30,11 @@ public enum GS1CheckDigit {
         return expected == last - UInt8(ascii: "0")
     }
 }
+
+extension GS1CheckDigit {
+    /// Whether the last digit of `code` is the correct check digit for the digits before it.
+    public static func isValid(_ code: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard code.count >= 2, let expected = compute(forDataDigits: code.dropLast()) else { return false }
+        return code[code.count - 1] == UInt8(ascii: "0") + expected
+    }
+}

@@ -1,0 +1,73 @@
+/// The content checks ("linters") the GS1 Barcode Syntax Dictionary names for AI components.
+///
+/// Every linter name in the dictionary has a case, so a dictionary naming an unknown check fails
+/// to load instead of being half-applied. ``isImplemented`` is false for the checks that need an
+/// external reference list (ISO country and currency codes, IBAN formats, media and package types,
+/// coupon structures); those are not applied yet.
+public enum GS1Linter: String, Sendable, CaseIterable {
+    case csum, csumalpha, gcppos1, gcppos2
+    case yymmd0, yymmdd, yyyymmdd, hhmi, hh, mi, ss
+    case nonzero, zero, yesno, pieceoftotal, posinseqslash, hasnondigit, nozeroprefix, pcenc
+    case latitude, longitude, winding, hyphen, iso5218
+    case iso3166, iso3166999, iso3166alpha2, iso4217, iban, mediatype, packagetype
+    case couponcode, couponposoffer, importeridx
+
+    /// Whether ChannelGuard applies this check.
+    public var isImplemented: Bool {
+        switch self {
+        case .iso3166, .iso3166999, .iso3166alpha2, .iso4217, .iban, .mediatype, .packagetype,
+            .couponcode, .couponposoffer, .importeridx:
+            false
+        default: true
+        }
+    }
+
+    /// A failed check: the reason, the offset inside the component, and what is wrong.
+    public struct Failure: Hashable, Sendable {
+        public var reason: CodeRejection.Reason
+        public var offset: Int
+        public var message: String
+    }
+
+    /// Checks one component's bytes; `nil` when they pass (or the check is not implemented).
+    public func check(_ data: UnsafeBufferPointer<UInt8>) -> Failure? {
+        switch self {
+        case .csum:
+            return GS1CheckDigit.isValid(data)
+                ? nil : Failure(reason: .badCheckDigit, offset: max(0, data.count - 1), message: "wrong check digit")
+        case .csumalpha: return Self.checkCharacterPair(data)
+        case .gcppos1: return Self.companyPrefix(data, from: 0)
+        case .gcppos2: return Self.companyPrefix(data, from: 1)
+        case .yymmd0: return Self.date(data, yearDigits: 2, dayZeroAllowed: true)
+        case .yymmdd: return Self.date(data, yearDigits: 2, dayZeroAllowed: false)
+        case .yyyymmdd: return Self.date(data, yearDigits: 4, dayZeroAllowed: false)
+        case .hhmi: return Self.number(data, 0, 2, max: 23, "hour") ?? Self.number(data, 2, 2, max: 59, "minute")
+        case .hh: return Self.number(data, 0, 2, max: 23, "hour")
+        case .mi: return Self.number(data, 0, 2, max: 59, "minute")
+        case .ss: return Self.number(data, 0, 2, max: 59, "second")
+        case .nonzero:
+            return data.allSatisfy({ $0 == UInt8(ascii: "0") })
+                ? Failure(reason: .badValue, offset: 0, message: "must not be zero") : nil
+        case .zero:
+            return data.firstIndex(where: { $0 != UInt8(ascii: "0") }).map {
+                Failure(reason: .badValue, offset: $0, message: "must be zero")
+            }
+        case .yesno: return Self.oneOf(data, "01", "must be 0 (no) or 1 (yes)")
+        case .winding: return Self.oneOf(data, "019", "must be 0, 1 or 9")
+        case .iso5218: return Self.oneOf(data, "0129", "must be an ISO/IEC 5218 sex code (0, 1, 2 or 9)")
+        case .hyphen: return Self.oneOf(data, "-", "must be a hyphen")
+        case .pieceoftotal: return Self.pieceOfTotal(data)
+        case .posinseqslash: return Self.positionInSequence(data)
+        case .hasnondigit:
+            return data.contains(where: { $0 < UInt8(ascii: "0") || $0 > UInt8(ascii: "9") })
+                ? nil : Failure(reason: .badValue, offset: 0, message: "must contain a non-digit")
+        case .nozeroprefix:
+            return data.count > 1 && data.first == UInt8(ascii: "0")
+                ? Failure(reason: .badValue, offset: 0, message: "must not start with zero") : nil
+        case .pcenc: return Self.percentEncoding(data)
+        case .latitude: return Self.atMost(data, 1_800_000_000, "latitude out of range")
+        case .longitude: return Self.atMost(data, 3_600_000_000, "longitude out of range")
+        default: return nil
+        }
+    }
+}
