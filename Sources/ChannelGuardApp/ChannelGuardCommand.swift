@@ -15,7 +15,9 @@ public struct ChannelGuardCommand: AsyncParsableCommand {
               channelguard serve --demo      run with the demo brand network
               channelguard db url            the database URL (last line), for psql
             """,
-        subcommands: [ServeCommand.self, MigrateCommand.self, DatabaseCommand.self, DemoDataCommand.self]
+        subcommands: [
+            ServeCommand.self, MigrateCommand.self, DatabaseCommand.self, DemoDataCommand.self, DecodeCommand.self,
+        ]
     )
 
     public init() {}

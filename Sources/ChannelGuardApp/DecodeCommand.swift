@@ -1,0 +1,72 @@
+import ArgumentParser
+import ChannelGuardCodes
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `channelguard decode`: one JSON object per input line, for checking a scanner's output.
+struct DecodeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "decode",
+        abstract: "Decode GS1 codes, one per line, into one JSON object per line.",
+        discussion: """
+            Reads the files named (or standard input) and prints, in order, for each line:
+              {"ok":true,"kind":"sgtin","gtin":"…","serial":"…","ais":{"01":"…","21":"…"}}
+              {"ok":true,"kind":"sscc","sscc":"…","ais":{…}}
+              {"ok":false,"reason":"bad_check_digit","offset":17,"message":"…"}
+            Element strings may be bracketed ((01)…(21)…) or unbracketed with GS (0x1D) separators, \
+            with or without a symbology identifier (]C1, ]d2, ]Q3, ]e0, ]J1). A trailing CR is not \
+            part of the code. Exit status 0 even when codes are rejected; 1 when a file cannot be read.
+            """
+    )
+
+    @Argument(help: "Files to read; standard input when none.")
+    var files: [String] = []
+
+    func run() throws {
+        let decoder = ElementStringDecoder()
+        var output = OutputBuffer()
+        let inputs = files.isEmpty ? ["-"] : files
+        for path in inputs {
+            let descriptor = path == "-" ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else {
+                output.flush()
+                throw ValidationError("cannot read \(path): \(String(cString: strerror(errno)))")
+            }
+            defer { if descriptor != STDIN_FILENO { close(descriptor) } }
+            var reader = LineReader(descriptor: descriptor)
+            try reader.forEachLine { line in
+                switch decoder.decode(line) {
+                case .success(let code): output.write(code.json)
+                case .failure(let rejection): output.write(rejection.json)
+                }
+            }
+        }
+        output.flush()
+    }
+}
+
+/// Buffers stdout writes into large chunks.
+struct OutputBuffer {
+    private var bytes: [UInt8] = []
+
+    mutating func write(_ line: String) {
+        bytes.append(contentsOf: line.utf8)
+        bytes.append(UInt8(ascii: "\n"))
+        if bytes.count >= 1 << 16 { flush() }
+    }
+
+    mutating func flush() {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { Glibc.write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                break
+            }
+            offset += written
+        }
+        bytes.removeAll(keepingCapacity: true)
+    }
+}
