@@ -25,7 +25,7 @@ struct DecodeCommand: ParsableCommand {
     var files: [String] = []
 
     func run() throws {
-        let decoder = ElementStringDecoder()
+        let decoder = CodeDecoder()
         var output = OutputBuffer()
         let inputs = files.isEmpty ? ["-"] : files
         for path in inputs {

@@ -32,6 +32,8 @@ public struct CodeRejection: Error, Hashable, Sendable, CustomStringConvertible 
         public static let duplicateAI = Reason("duplicate_ai")
         /// Bracketed syntax that does not parse (an unclosed or empty AI).
         public static let badSyntax = Reason("bad_syntax")
+        /// A Digital Link or EPC URI that does not follow its syntax.
+        public static let badURI = Reason("bad_uri")
         /// A valid code that identifies no single unit: no serial with its GTIN, no SSCC.
         public static let notSerialised = Reason("not_serialised")
     }

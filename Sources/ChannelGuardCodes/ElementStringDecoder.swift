@@ -26,7 +26,7 @@ public struct ElementStringDecoder: Sendable {
         do {
             let elements = try parse(input)
             try checkAssociations(elements)
-            return .success(DecodedCode(key: try key(of: elements, input: input), elements: elements))
+            return .success(DecodedCode(key: try key(of: elements), elements: elements))
         } catch {
             return .failure(error)
         }
@@ -260,10 +260,29 @@ public struct ElementStringDecoder: Sendable {
         }
     }
 
-    private func key(
-        of elements: [DecodedCode.Element],
-        input: UnsafeBufferPointer<UInt8>
-    ) throws(CodeRejection) -> DecodedCode.Key {
+    /// Validates one AI value given on its own (a Digital Link path segment or query value):
+    /// `offsets[i]` is where byte `i` of the value sits in the original input.
+    func validate(
+        ai: String,
+        value: [UInt8],
+        offsets: [Int],
+        aiOffset: Int
+    ) throws(CodeRejection) -> DecodedCode.Element {
+        guard let definition = table[ai] else { throw CodeRejection(.unknownAI, at: aiOffset, "no such AI '\(ai)'") }
+        do {
+            try value.withUnsafeBufferPointer { buffer throws(CodeRejection) in
+                try validate(definition, buffer, aiStart: 0, valueStart: 0, valueEnd: buffer.count)
+            }
+        } catch {
+            let position =
+                error.offset < offsets.count ? offsets[error.offset] : (offsets.last.map { $0 + 1 } ?? aiOffset)
+            throw CodeRejection(error.reason, at: position, error.message)
+        }
+        return DecodedCode.Element(ai: ai, value: String(decoding: value, as: UTF8.self), offset: aiOffset)
+    }
+
+    /// The canonical key: an SSCC for a logistic unit, else GTIN + serial; anything else names no single unit.
+    func key(of elements: [DecodedCode.Element]) throws(CodeRejection) -> DecodedCode.Key {
         let lookup = { (ai: String) in elements.first { $0.ai == ai }?.value }
         if let sscc = lookup("00") { return .logisticUnit(sscc: sscc) }
         if let gtin = lookup("01"), let serial = lookup("21") { return .item(gtin: gtin, serial: serial) }

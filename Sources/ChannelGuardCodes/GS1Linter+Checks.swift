@@ -106,7 +106,7 @@ extension GS1Linter {
         var index = 0
         while index < data.count {
             if data[index] == UInt8(ascii: "%") {
-                guard index + 2 < data.count + 0, isHex(data[index + 1]), isHex(data[index + 2]) else {
+                guard index + 2 < data.count, isHex(data[index + 1]), isHex(data[index + 2]) else {
                     return Failure(reason: .badValue, offset: index, message: "a % must start a %XX escape")
                 }
                 index += 3
