@@ -72,6 +72,13 @@ extension GS1Linter {
         return nil
     }
 
+    static func country(_ data: UnsafeBufferPointer<UInt8>, allowing999: Bool) -> Failure? {
+        guard data.count == 3, let code = decimal(data, 0, 3),
+            ISO3166.numericCodes.contains(code) || (allowing999 && code == 999)
+        else { return Failure(reason: .badValue, offset: 0, message: "not an ISO 3166 numeric country code") }
+        return nil
+    }
+
     static func pieceOfTotal(_ data: UnsafeBufferPointer<UInt8>) -> Failure? {
         let half = data.count / 2
         guard data.count % 2 == 0, let piece = decimal(data, 0, half), let total = decimal(data, half, half) else {

@@ -2,8 +2,8 @@
 ///
 /// Every linter name in the dictionary has a case, so a dictionary naming an unknown check fails
 /// to load instead of being half-applied. ``isImplemented`` is false for the checks that need an
-/// external reference list (ISO country and currency codes, IBAN formats, media and package types,
-/// coupon structures); those are not applied yet.
+/// external reference list not yet in the project (ISO alpha-2 country and currency codes, IBAN
+/// formats, media and package types, coupon structures); those are not applied yet.
 public enum GS1Linter: String, Sendable, CaseIterable {
     case csum, csumalpha, gcppos1, gcppos2
     case yymmd0, yymmdd, yyyymmdd, hhmi, hh, mi, ss
@@ -15,7 +15,7 @@ public enum GS1Linter: String, Sendable, CaseIterable {
     /// Whether ChannelGuard applies this check.
     public var isImplemented: Bool {
         switch self {
-        case .iso3166, .iso3166999, .iso3166alpha2, .iso4217, .iban, .mediatype, .packagetype,
+        case .iso3166alpha2, .iso4217, .iban, .mediatype, .packagetype,
             .couponcode, .couponposoffer, .importeridx:
             false
         default: true
@@ -65,6 +65,8 @@ public enum GS1Linter: String, Sendable, CaseIterable {
             return data.count > 1 && data.first == UInt8(ascii: "0")
                 ? Failure(reason: .badValue, offset: 0, message: "must not start with zero") : nil
         case .pcenc: return Self.percentEncoding(data)
+        case .iso3166: return Self.country(data, allowing999: false)
+        case .iso3166999: return Self.country(data, allowing999: true)
         case .latitude: return Self.atMost(data, 1_800_000_000, "latitude out of range")
         case .longitude: return Self.atMost(data, 3_600_000_000, "longitude out of range")
         default: return nil

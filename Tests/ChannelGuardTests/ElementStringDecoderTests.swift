@@ -149,6 +149,17 @@ import Testing
         #expect(rejection("(01)06901234567892(10)LOT1")?.reason == .notSerialised)
     }
 
+    @Test func countryCodesAreChecked() {
+        let base = "(01)06901234567892(21)X"
+        #expect(accepted(base + "(422)156") != nil)  // China
+        #expect(accepted(base + "(423)156840276") != nil)  // up to five countries
+        let bad = rejection(base + "(423)156999")
+        #expect(bad?.reason == .badValue && bad?.offset == 23 + 5 + 3)
+        #expect(accepted(base + "(7030)999PROC1") != nil)  // 999 allowed for processors
+        #expect(rejection(base + "(7030)998PROC1")?.reason == .badValue)
+        #expect(ISO3166Count.value == 249)
+    }
+
     @Test func linterChecks() {
         let base = "(01)06901234567892(21)X"
         // An ITIP piece passes its checks; as a key it is not a single serialised unit for ChannelGuard.
@@ -160,5 +171,17 @@ import Testing
         #expect(rejection(base + "(7011)261301")?.reason == .badDate)  // month 13
         #expect(accepted(base + "(7011)2612312359") != nil)  // with the optional time
         #expect(rejection(base + "(7011)2612312360")?.reason == .badDate)  // minute 60
+    }
+}
+
+/// The size of the ISO 3166 table, through a code the decoder accepts or not.
+enum ISO3166Count {
+    static var value: Int {
+        (0...999).filter { code in
+            let digits = String(code)
+            let value = String(repeating: "0", count: 3 - digits.count) + digits
+            if case .success = ElementStringDecoder().decode("(01)06901234567892(21)X(422)" + value) { return true }
+            return false
+        }.count
     }
 }
