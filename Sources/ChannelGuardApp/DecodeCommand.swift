@@ -16,16 +16,30 @@ struct DecodeCommand: ParsableCommand {
               {"ok":true,"kind":"sscc","sscc":"…","ais":{…}}
               {"ok":false,"reason":"bad_check_digit","offset":17,"message":"…"}
             Element strings may be bracketed ((01)…(21)…) or unbracketed with GS (0x1D) separators, \
-            with or without a symbology identifier (]C1, ]d2, ]Q3, ]e0, ]J1). A trailing CR is not \
-            part of the code. Exit status 0 even when codes are rejected; 1 when a file cannot be read.
+            with or without a symbology identifier (]C1, ]d2, ]Q3, ]e0, ]J1); GS1 Digital Link URIs; \
+            EPC pure-identity URIs (urn:epc:id:sgtin:…, urn:epc:id:sscc:…). With --protocol line, \
+            each line is a scan (STEP REGION TIME CODE [KEY=VALUE…]) and its fields join the object. \
+            A trailing CR is not part of the line. Exit status 0 even when codes are rejected; 1 when a file cannot be read.
             """
     )
+
+    /// What each input line holds.
+    enum InputProtocol: String, ExpressibleByArgument, CaseIterable {
+        /// One code per line.
+        case code
+        /// One line-protocol scan per line (docs/protocol.md).
+        case line
+    }
+
+    @Option(name: .customLong("protocol"), help: "code: one code per line; line: line-protocol scans.")
+    var inputProtocol: InputProtocol = .code
 
     @Argument(help: "Files to read; standard input when none.")
     var files: [String] = []
 
     func run() throws {
         let decoder = CodeDecoder()
+        let lines = LineProtocolDecoder(codes: decoder)
         var output = OutputBuffer()
         let inputs = files.isEmpty ? ["-"] : files
         for path in inputs {
@@ -37,9 +51,17 @@ struct DecodeCommand: ParsableCommand {
             defer { if descriptor != STDIN_FILENO { close(descriptor) } }
             var reader = LineReader(descriptor: descriptor)
             try reader.forEachLine { line in
-                switch decoder.decode(line) {
-                case .success(let code): output.write(code.json)
-                case .failure(let rejection): output.write(rejection.json)
+                switch inputProtocol {
+                case .code:
+                    switch decoder.decode(line) {
+                    case .success(let code): output.write(code.json)
+                    case .failure(let rejection): output.write(rejection.json)
+                    }
+                case .line:
+                    switch lines.decodeLine(line) {
+                    case .success(let decoded): output.write(decoded.json)
+                    case .failure(let rejection): output.write(rejection.json)
+                    }
                 }
             }
         }

@@ -34,6 +34,24 @@ public struct CodeRejection: Error, Hashable, Sendable, CustomStringConvertible 
         public static let badSyntax = Reason("bad_syntax")
         /// A Digital Link or EPC URI that does not follow its syntax.
         public static let badURI = Reason("bad_uri")
+        /// A protocol line longer than the limit.
+        public static let lineTooLong = Reason("line_too_long")
+        /// More fields than the limit.
+        public static let tooManyFields = Reason("too_many_fields")
+        /// A required field (step, region, time, code) is missing.
+        public static let missingField = Reason("missing_field")
+        /// Not one of ship, receive, sell, activate, inspect, return.
+        public static let badStep = Reason("bad_step")
+        /// Not a GB/T 2260 region code.
+        public static let badRegion = Reason("bad_region")
+        /// Not an RFC 3339 time or Unix milliseconds.
+        public static let badTime = Reason("bad_time")
+        /// An optional field whose value does not parse.
+        public static let badField = Reason("bad_field")
+        /// An optional field ChannelGuard does not know.
+        public static let unknownField = Reason("unknown_field")
+        /// The same optional field twice.
+        public static let duplicateField = Reason("duplicate_field")
         /// A valid code that identifies no single unit: no serial with its GTIN, no SSCC.
         public static let notSerialised = Reason("not_serialised")
     }
