@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         // System libraries.
@@ -39,9 +40,10 @@ let package = Package(
             providers: [.apt(["libpq-dev"])]
         ),
 
-        // Codes and wire formats: GS1 keys, scan steps.
+        // Codes and wire formats: GS1 decoding, the line and binary protocols, zstd.
         .target(
             name: "ChannelGuardCodes",
+            dependencies: ["CZstd", .product(name: "Crypto", package: "swift-crypto")],
             resources: [
                 .copy("Resources/gs1-syntax-dictionary.txt"), .copy("Resources/gs1-syntax-dictionary.LICENSE"),
             ],
@@ -64,7 +66,6 @@ let package = Package(
             name: "ChannelGuardStore",
             dependencies: [
                 "CLibPQ",
-                "CZstd",
                 "ChannelGuardTerritory",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -52,6 +52,16 @@ public struct CodeRejection: Error, Hashable, Sendable, CustomStringConvertible 
         public static let unknownField = Reason("unknown_field")
         /// The same optional field twice.
         public static let duplicateField = Reason("duplicate_field")
+        /// A binary frame whose header or length is malformed.
+        public static let badFrame = Reason("bad_frame")
+        /// A binary frame of a protocol version this server does not speak.
+        public static let unsupportedVersion = Reason("unsupported_version")
+        /// A binary frame from a gateway id that is not registered (or disabled).
+        public static let unknownGateway = Reason("unknown_gateway")
+        /// A binary frame whose HMAC-SHA256 tag does not match: rejected whole.
+        public static let badSignature = Reason("bad_signature")
+        /// A binary record that is cut short or malformed, so the records after it cannot be found.
+        public static let badRecord = Reason("bad_record")
         /// A valid code that identifies no single unit: no serial with its GTIN, no SSCC.
         public static let notSerialised = Reason("not_serialised")
     }

@@ -40,8 +40,6 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         public static let schemaNewerThanBinary = Code("schema_newer_than_binary")
         /// An applied migration differs from the one this binary carries.
         public static let migrationChanged = Code("migration_changed")
-        /// Compressing or decompressing a payload failed.
-        public static let compression = Code("compression")
     }
 
     public let code: Code

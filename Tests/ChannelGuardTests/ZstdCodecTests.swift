@@ -1,4 +1,4 @@
-import ChannelGuardStore
+import ChannelGuardCodes
 import Testing
 
 @Suite struct ZstdCodecTests {
@@ -13,9 +13,9 @@ import Testing
 
     @Test func damagedOrOversizedFramesAreRefused() throws {
         let compressed = try ZstdCodec.compress(Array(repeating: 7, count: 10_000))
-        #expect(throws: StoreError.self) { try ZstdCodec.decompress(Array(compressed.dropLast(3))) }
-        #expect(throws: StoreError.self) { try ZstdCodec.decompress([0x01, 0x02, 0x03, 0x04, 0x05]) }
-        let error = #expect(throws: StoreError.self) { try ZstdCodec.decompress(compressed, maximumSize: 1_000) }
-        #expect(error?.code == .compression)
+        #expect(throws: CompressionError.self) { try ZstdCodec.decompress(Array(compressed.dropLast(3))) }
+        #expect(throws: CompressionError.self) { try ZstdCodec.decompress([0x01, 0x02, 0x03, 0x04, 0x05]) }
+        let error = #expect(throws: CompressionError.self) { try ZstdCodec.decompress(compressed, maximumSize: 1_000) }
+        #expect(error?.message.contains("limit") == true)
     }
 }
