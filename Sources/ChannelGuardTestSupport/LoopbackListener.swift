@@ -20,13 +20,16 @@ public final class LoopbackListener: Sendable {
         let named = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
-        guard fd >= 0, bound == 0, listen(fd, 1) == 0, named == 0 else {
+        guard fd >= 0, bound == 0, listen(fd, 16) == 0, named == 0 else {
             if fd >= 0 { close(fd) }
             throw ChildProcessError(message: "cannot listen on 127.0.0.1: \(String(cString: strerror(errno)))")
         }
         descriptor = fd
         port = Int(UInt16(bigEndian: address.sin_port))
     }
+
+    /// The listening socket, for tests that accept connections themselves.
+    public var descriptorForTests: Int32 { descriptor }
 
     deinit { close(descriptor) }
 }

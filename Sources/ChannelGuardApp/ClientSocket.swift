@@ -1,0 +1,76 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A blocking UDP or TCP client socket for the reference sender: simple on purpose, so a gateway
+/// vendor can read it as an example. The servers use SwiftNIO.
+final class ClientSocket {
+    enum Transport: String, Sendable {
+        case udp, tcp
+    }
+
+    private let descriptor: Int32
+    let transport: Transport
+
+    init(host: String, port: Int, transport: Transport, receiveTimeoutSeconds: Int = 10) throws {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else {
+            throw SendError("'\(host)' is not an IPv4 address")
+        }
+        let type = transport == .udp ? Int32(SOCK_DGRAM.rawValue) : Int32(SOCK_STREAM.rawValue)
+        let fd = socket(AF_INET, type, 0)
+        guard fd >= 0 else { throw SendError("socket: \(String(cString: strerror(errno)))") }
+        var timeout = timeval(tv_sec: receiveTimeoutSeconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard connected == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw SendError("cannot reach \(host):\(port) over \(transport.rawValue): \(reason)")
+        }
+        descriptor = fd
+        self.transport = transport
+    }
+
+    deinit { close(descriptor) }
+
+    /// Sends one datagram (UDP) or writes all bytes (TCP).
+    func send(_ bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let sent = bytes[offset...].withUnsafeBytes {
+                Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+            }
+            if sent < 0 {
+                if errno == EINTR { continue }
+                throw SendError("send: \(String(cString: strerror(errno)))")
+            }
+            if transport == .udp { return }
+            offset += sent
+        }
+    }
+
+    /// Reads exactly `count` bytes (TCP); `nil` when the peer closed or the timeout passed.
+    func receive(exactly count: Int) -> [UInt8]? {
+        var buffer = [UInt8](repeating: 0, count: count)
+        var offset = 0
+        while offset < count {
+            let read = buffer[offset...].withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            if read < 0 && errno == EINTR { continue }
+            if read <= 0 { return nil }
+            offset += read
+        }
+        return buffer
+    }
+}
+
+struct SendError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
