@@ -117,6 +117,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Fuzzing harness for the decoders (scripts/fuzz.sh builds it with -sanitize=fuzzer).
+        .executableTarget(
+            name: "channelguard-fuzz",
+            dependencies: ["ChannelGuardCodes"],
+            swiftSettings: swiftSettings
+        ),
+
         // Test support: throwaway PostgreSQL cluster and per-suite databases.
         .target(
             name: "ChannelGuardTestSupport",

@@ -34,8 +34,9 @@ public struct DigitalLinkDecoder: Sendable {
         guard let pathStart = input[scheme...].firstIndex(of: UInt8(ascii: "/")), pathStart > scheme else {
             throw CodeRejection(.badURI, at: scheme, "the URI has no domain or no path")
         }
-        let queryStart = input[pathStart...].firstIndex(of: UInt8(ascii: "?"))
+        // The fragment ends everything; a '?' after it belongs to the fragment.
         let fragmentStart = input[pathStart...].firstIndex(of: UInt8(ascii: "#")) ?? input.count
+        let queryStart = input[pathStart..<fragmentStart].firstIndex(of: UInt8(ascii: "?"))
         let pathEnd = min(queryStart ?? input.count, fragmentStart)
 
         var segments: [Segment] = []

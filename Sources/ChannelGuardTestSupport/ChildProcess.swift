@@ -71,9 +71,13 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// The `channelguard` executable built beside the test bundle.
     public static func channelguardExecutable() throws -> String {
+        try executable(named: "channelguard")
+    }
+
+    /// An executable of this package, built beside the test bundle.
+    public static func executable(named name: String) throws -> String {
         let testBinary = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
-        let path = URL(fileURLWithPath: testBinary).deletingLastPathComponent().appendingPathComponent("channelguard")
-            .path
+        let path = URL(fileURLWithPath: testBinary).deletingLastPathComponent().appendingPathComponent(name).path
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw ChildProcessError(message: "\(path) is missing: build it first (swift build --build-tests builds it)")
         }

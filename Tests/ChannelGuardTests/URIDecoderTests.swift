@@ -59,6 +59,12 @@ import Testing
         #expect(rejection("https://e.com/01/06901234567892/10/L1?10=L2")?.reason == .duplicateAI)
     }
 
+    @Test func aQuestionMarkInTheFragmentIsNotAQuery() {
+        // Found by fuzzing: a fragment before '?' once made the query range inverted.
+        #expect(accepted("https://id.ax.example.com/01/06901234567892/21/S#/?17=261232")?.elements.count == 2)
+        #expect(rejection("https://id.ax.example.com/01/06901234567892#/?./A%2FB?1761232==1lx1")?.reason == .notSerialised)
+    }
+
     @Test func shortGTINsAreNormalised() {
         #expect(accepted("https://e.com/01/4006381333931/21/S")?.key == .item(gtin: "04006381333931", serial: "S"))
         #expect(accepted("https://e.com/01/96385074/21/S")?.key == .item(gtin: "00000096385074", serial: "S"))
