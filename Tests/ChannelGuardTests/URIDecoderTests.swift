@@ -62,7 +62,9 @@ import Testing
     @Test func aQuestionMarkInTheFragmentIsNotAQuery() {
         // Found by fuzzing: a fragment before '?' once made the query range inverted.
         #expect(accepted("https://id.ax.example.com/01/06901234567892/21/S#/?17=261232")?.elements.count == 2)
-        #expect(rejection("https://id.ax.example.com/01/06901234567892#/?./A%2FB?1761232==1lx1")?.reason == .notSerialised)
+        #expect(
+            rejection("https://id.ax.example.com/01/06901234567892#/?./A%2FB?1761232==1lx1")?.reason == .notSerialised
+        )
     }
 
     @Test func shortGTINsAreNormalised() {
