@@ -5,6 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 # Style first: .swift-format is the project's (swift-nio's settings).
-swift format lint --strict --recursive Sources Tests Package.swift
+swift format lint --strict --recursive Sources Tests Benchmarks/Benchmarks Package.swift Benchmarks/Package.swift
 swift build --build-tests
 swift test --skip-build "$@"

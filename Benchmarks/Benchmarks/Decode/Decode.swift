@@ -1,0 +1,60 @@
+import Benchmark
+import ChannelGuardCodes
+
+/// Decoding throughput and allocations, per batch of 1,000 events (events/s = throughput × 1,000).
+let benchmarks: @Sendable () -> Void = {
+    let events = 1_000
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .throughput, .mallocCountTotal, .cpuTotal],
+        warmupIterations: 3,
+        maxDuration: .seconds(5),
+        maxIterations: 10_000
+    )
+
+    let gtins = (0..<100).map { GTIN(dataDigits: "069012345" + String(10_000 + $0).suffix(4)).digits }
+    let serial = { (index: Int) in "K" + String(1_000_000_000 + index) }
+    let elementStrings = (0..<events).map { "(01)\(gtins[$0 % 100])(21)\(serial($0))" }
+    let unbracketed = (0..<events).map { "]d201\(gtins[$0 % 100])21\(serial($0))\u{1D}17261231" }
+    let digitalLinks = (0..<events).map { "https://id.example.com/01/\(gtins[$0 % 100])/21/\(serial($0))?17=261231" }
+    let lines = (0..<events).map {
+        "sell 440305 2026-11-23T12:00:00Z (01)\(gtins[$0 % 100])(21)\(serial($0)) price=1999.00 party=ST-440305"
+    }.joined(separator: "\n")
+    let decoder = CodeDecoder()
+    let lineDecoder = LineProtocolDecoder(codes: decoder)
+
+    var template = ScanBatch()
+    var lineBytes = Array(lines.utf8)
+    lineBytes.withUnsafeMutableBufferPointer { lineDecoder.decode(UnsafeBufferPointer($0), into: &template) }
+    precondition(template.count == events && template.rejections.isEmpty)
+    let secret: [UInt8] = Array(0...15)
+    let frame = try! BinaryFrameEncoder(gatewayID: 7, secret: secret).encode(template, sequence: 1)
+    let frameDecoder = BinaryFrameDecoder { _ in secret }
+
+    for (name, codes) in [
+        ("element strings, bracketed", elementStrings), ("element strings, ]d2 + GS", unbracketed),
+        ("Digital Link URIs", digitalLinks),
+    ] {
+        Benchmark("Decode \(name) x1000") { benchmark in
+            for _ in benchmark.scaledIterations {
+                for code in codes { blackHole(decoder.decode(code)) }
+            }
+        }
+    }
+
+    Benchmark("Decode line protocol x1000") { benchmark in
+        var batch = ScanBatch()
+        for _ in benchmark.scaledIterations {
+            batch.removeAll()
+            lineBytes.withUnsafeMutableBufferPointer { lineDecoder.decode(UnsafeBufferPointer($0), into: &batch) }
+            blackHole(batch.count)
+        }
+    }
+
+    Benchmark("Decode binary frame x1000") { benchmark in
+        var batch = ScanBatch()
+        for _ in benchmark.scaledIterations {
+            batch.removeAll()
+            blackHole(frame.withUnsafeBufferPointer { frameDecoder.decode($0, into: &batch) })
+        }
+    }
+}

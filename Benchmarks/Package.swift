@@ -1,0 +1,24 @@
+// swift-tools-version:6.1
+// Micro-benchmarks (ordo-one/benchmark). A package of its own so that the project's CI build and
+// tests never compile them: run with `cd Benchmarks && swift package benchmark`.
+import PackageDescription
+
+let package = Package(
+    name: "ChannelGuardBenchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(name: "ChannelGuard", path: ".."),
+        .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        .executableTarget(
+            name: "Decode",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "ChannelGuardCodes", package: "ChannelGuard"),
+            ],
+            path: "Benchmarks/Decode",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        )
+    ]
+)
