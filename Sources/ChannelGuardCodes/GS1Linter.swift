@@ -3,7 +3,7 @@
 /// Every linter name in the dictionary has a case, so a dictionary naming an unknown check fails
 /// to load instead of being half-applied. ``isImplemented`` is false for the checks that need an
 /// external reference list not yet in the project (ISO alpha-2 country and currency codes, IBAN
-/// formats, media and package types, coupon structures); those are not applied yet.
+/// formats, package types, coupon structures); those are not applied yet.
 public enum GS1Linter: String, Sendable, CaseIterable {
     case csum, csumalpha, gcppos1, gcppos2
     case yymmd0, yymmdd, yyyymmdd, hhmi, hh, mi, ss
@@ -15,8 +15,7 @@ public enum GS1Linter: String, Sendable, CaseIterable {
     /// Whether ChannelGuard applies this check.
     public var isImplemented: Bool {
         switch self {
-        case .iso3166alpha2, .iso4217, .iban, .mediatype, .packagetype,
-            .couponcode, .couponposoffer, .importeridx:
+        case .iso3166alpha2, .iso4217, .iban, .packagetype, .couponcode, .couponposoffer:
             false
         default: true
         }
@@ -67,6 +66,16 @@ public enum GS1Linter: String, Sendable, CaseIterable {
         case .pcenc: return Self.percentEncoding(data)
         case .iso3166: return Self.country(data, allowing999: false)
         case .iso3166999: return Self.country(data, allowing999: true)
+        case .mediatype:
+            guard data.count == 2, let code = Self.decimal(data, 0, 2),
+                (1...10).contains(code) || (80...99).contains(code)
+            else { return Failure(reason: .badValue, offset: 0, message: "not an AIDC media type (01–10, 80–99)") }
+            return nil
+        case .importeridx:
+            guard data.count == 1, GS1CharacterSet.cset64.contains(data[0]), data[0] != UInt8(ascii: "=") else {
+                return Failure(reason: .badValue, offset: 0, message: "an importer index is one of -, 0–9, A–Z, _, a–z")
+            }
+            return nil
         case .latitude: return Self.atMost(data, 1_800_000_000, "latitude out of range")
         case .longitude: return Self.atMost(data, 3_600_000_000, "longitude out of range")
         default: return nil

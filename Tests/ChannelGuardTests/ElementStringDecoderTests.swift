@@ -160,6 +160,16 @@ import Testing
         #expect(ISO3166Count.value == 249)
     }
 
+    @Test func mediaTypesAndImporterIndexes() {
+        // 7241 (AIDC media type) goes with a GSRN (8018).
+        let gsrn = "(01)06901234567892(21)X(8018)106141411234567897"
+        #expect(accepted(gsrn + "(7241)10") != nil)
+        #expect(accepted(gsrn + "(7241)80") != nil)
+        #expect(rejection(gsrn + "(7241)11")?.reason == .badValue)
+        #expect(accepted("(01)06901234567892(21)X(7040)1AB_") != nil)
+        #expect(rejection("(01)06901234567892(21)X(7040)1AB.")?.reason == .badValue)
+    }
+
     @Test func linterChecks() {
         let base = "(01)06901234567892(21)X"
         // An ITIP piece passes its checks; as a key it is not a single serialised unit for ChannelGuard.
