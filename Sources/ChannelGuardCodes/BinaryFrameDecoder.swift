@@ -119,19 +119,16 @@ public struct BinaryFrameDecoder: Sendable {
         var cursor = RecordCursor(bytes: payload)
         for index in 0..<count {
             let record = firstRecord + Int32(index)
-            switch cursor.next() {
-            case .success(let event): batch.append(event, record: record)
-            case .failure(let rejection):
-                batch.reject(record: record, rejection)
-                if rejection.reason == .badRecord {  // the next record cannot be found
-                    for rest in (index + 1)..<max(index + 1, count) {
-                        batch.reject(
-                            record: firstRecord + Int32(rest),
-                            CodeRejection(.badRecord, at: cursor.position, "after a malformed record")
-                        )
-                    }
-                    return
+            guard let rejection = cursor.next(into: &batch, record: record) else { continue }
+            batch.reject(record: record, rejection)
+            if rejection.reason == .badRecord {  // the next record cannot be found
+                for rest in (index + 1)..<max(index + 1, count) {
+                    batch.reject(
+                        record: firstRecord + Int32(rest),
+                        CodeRejection(.badRecord, at: cursor.position, "after a malformed record")
+                    )
                 }
+                return
             }
         }
         if cursor.position != payload.count {

@@ -12,8 +12,32 @@ struct RecordCursor {
         self.bytes = bytes
     }
 
-    /// The next record; a `bad_record` failure means the cursor cannot go on.
-    mutating func next() -> Result<ScanBatch.Event, CodeRejection> {
+    /// Reads the next record into `batch` (text fields copied once, straight into its arena), or
+    /// returns why it was rejected; a `bad_record` rejection means the cursor cannot go on.
+    mutating func next(into batch: inout ScanBatch, record: Int32) -> CodeRejection? {
+        var serialRange = 0..<0
+        var partyRange = 0..<0
+        var deviceRange = 0..<0
+        switch read(serial: &serialRange, party: &partyRange, device: &deviceRange) {
+        case .success(let event):
+            batch.append(
+                event,
+                serial: UnsafeBufferPointer(rebasing: bytes[serialRange]),
+                party: UnsafeBufferPointer(rebasing: bytes[partyRange]),
+                device: UnsafeBufferPointer(rebasing: bytes[deviceRange]),
+                record: record
+            )
+            return nil
+        case .failure(let rejection):
+            return rejection
+        }
+    }
+
+    private mutating func read(
+        serial serialRange: inout Range<Int>,
+        party partyRange: inout Range<Int>,
+        device deviceRange: inout Range<Int>
+    ) -> Result<ScanBatch.Event, CodeRejection> {
         let start = position
         // Fixed part: 1 + 1 + 4 + 8 + 8 + 1 bytes.
         guard position + 23 <= bytes.count else { return .failure(truncated(start)) }
@@ -25,7 +49,8 @@ struct RecordCursor {
         let serialLength = Int(bytes[position + 22])
         position += 23
         guard position + serialLength + 1 <= bytes.count else { return .failure(truncated(start)) }
-        let serial = ArraySlice(UnsafeBufferPointer(rebasing: bytes[position..<position + serialLength]))
+        serialRange = position..<position + serialLength
+        let serial = UnsafeBufferPointer(rebasing: bytes[serialRange])
         position += serialLength
         let present = bytes[position]
         position += 1
@@ -53,12 +78,12 @@ struct RecordCursor {
                 if !(1...32).contains(length) || !text.allSatisfy(LineField.isPartyCharacter) {
                     flag(.badField, position, "party: a distributor code of 1 to 32 of A–Z, 0–9, '-', '_'")
                 }
-                event.party = ArraySlice(text)
+                partyRange = position + 1..<position + 1 + length
             } else {
                 if !(1...64).contains(length) || !text.allSatisfy({ (0x21...0x7E).contains($0) }) {
                     flag(.badField, position, "device: 1 to 64 printable ASCII characters")
                 }
-                event.device = ArraySlice(text)
+                deviceRange = position + 1..<position + 1 + length
             }
             position += 1 + length
         }
@@ -102,7 +127,6 @@ struct RecordCursor {
         default:
             flag(.badRecord, start + 1, "key kind \(kindCode) is not 1 (item) or 2 (logistic unit)")
         }
-        event.serial = serial
         if let problem {
             // A problem that is not about the record's extent lets the next record be read.
             return .failure(

@@ -93,6 +93,29 @@ public struct ScanBatch: Sendable {
         records.append(record)
     }
 
+    /// Appends an event whose text fields are read straight from the input bytes (no copies on the way).
+    public mutating func append(
+        _ event: Event,
+        serial: UnsafeBufferPointer<UInt8>,
+        party: UnsafeBufferPointer<UInt8>,
+        device: UnsafeBufferPointer<UInt8>,
+        record: Int32
+    ) {
+        steps.append(event.step)
+        regions.append(event.region)
+        times.append(event.time)
+        kinds.append(event.kind)
+        keys.append(event.key)
+        serials.append(store(serial))
+        prices.append(event.price)
+        parties.append(store(party))
+        devices.append(store(device))
+        sequences.append(event.sequence)
+        latitudes.append(event.latitude)
+        longitudes.append(event.longitude)
+        records.append(record)
+    }
+
     public mutating func reject(record: Int32, _ rejection: CodeRejection) {
         rejections.append((record, rejection))
     }
@@ -114,6 +137,13 @@ public struct ScanBatch: Sendable {
         records.removeAll(keepingCapacity: true)
         text.removeAll(keepingCapacity: true)
         rejections.removeAll(keepingCapacity: true)
+    }
+
+    private mutating func store(_ bytes: UnsafeBufferPointer<UInt8>) -> TextRange {
+        guard !bytes.isEmpty else { return .empty }
+        let start = UInt32(text.count)
+        text.append(contentsOf: bytes)
+        return TextRange(start: start, end: UInt32(text.count))
     }
 
     private mutating func store(_ bytes: ArraySlice<UInt8>) -> TextRange {
