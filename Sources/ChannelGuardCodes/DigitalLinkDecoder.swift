@@ -58,7 +58,7 @@ public struct DigitalLinkDecoder: Sendable {
                 value = [UInt8](repeating: UInt8(ascii: "0"), count: pad) + value
                 offsets = [Int](repeating: segments[index + 1].start, count: pad) + offsets
             }
-            try add(
+            try ElementStringDecoder.add(
                 elements.validate(ai: ai, value: value, offsets: offsets, aiOffset: segments[index].start),
                 to: &found
             )
@@ -88,7 +88,7 @@ public struct DigitalLinkDecoder: Sendable {
                     )
                 }
                 let (value, offsets) = try Self.percentDecoded(input, Segment(start: equals + 1, end: parameter.end))
-                try add(
+                try ElementStringDecoder.add(
                     elements.validate(ai: key, value: value, offsets: offsets, aiOffset: parameter.start),
                     to: &found
                 )
@@ -124,20 +124,6 @@ public struct DigitalLinkDecoder: Sendable {
             position = found + 1
         }
         return true
-    }
-
-    private func add(_ element: DecodedCode.Element, to found: inout [DecodedCode.Element]) throws(CodeRejection) {
-        if let earlier = found.first(where: { $0.ai == element.ai }) {
-            guard earlier.value == element.value else {
-                throw CodeRejection(
-                    .duplicateAI,
-                    at: element.offset,
-                    "AI (\(element.ai)) appears twice with different values"
-                )
-            }
-            return
-        }
-        found.append(element)
     }
 
     /// The bytes of a segment with %XX escapes decoded, and where each came from.

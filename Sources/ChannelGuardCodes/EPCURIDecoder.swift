@@ -49,10 +49,7 @@ public struct EPCURIDecoder: Sendable {
                 "an SGTIN URI has CompanyPrefix.ItemReference.Serial"
             )
         }
-        let (company, reference) = try numericKeyParts(input, fields[0], fields[1], total: 13)
-        // The indicator digit moves to the front: indicator + company prefix + item reference.
-        let data = [reference[0]] + company + reference.dropFirst()
-        let gtin = data + [UInt8(ascii: "0") + GS1CheckDigit.compute(forDataDigits: data)!]
+        let gtin = try key(input, fields[0], fields[1], total: 13)
         let (serial, offsets) = try DigitalLinkDecoder.percentDecoded(
             input,
             .init(start: fields[2].lowerBound, end: fields[2].upperBound)
@@ -73,22 +70,22 @@ public struct EPCURIDecoder: Sendable {
                 "an SSCC URI has CompanyPrefix.SerialReference"
             )
         }
-        let (company, reference) = try numericKeyParts(input, fields[0], fields[1], total: 17)
-        let data = [reference[0]] + company + reference.dropFirst()
-        let sscc = data + [UInt8(ascii: "0") + GS1CheckDigit.compute(forDataDigits: data)!]
+        let sscc = try key(input, fields[0], fields[1], total: 17)
         let found = [
             DecodedCode.Element(ai: "00", value: String(decoding: sscc, as: UTF8.self), offset: fields[0].lowerBound)
         ]
         return DecodedCode(key: try elements.key(of: found), elements: found)
     }
 
-    /// The company prefix (6–12 digits) and the reference that together fill `total` digits.
-    private func numericKeyParts(
+    /// The GTIN-14 or SSCC-18 digits: the reference's first digit (indicator or extension) moves to
+    /// the front, then the company prefix (6–12 digits) and the rest of the reference — `total`
+    /// digits together — then the computed check digit.
+    private func key(
         _ input: UnsafeBufferPointer<UInt8>,
         _ companyField: Range<Int>,
         _ referenceField: Range<Int>,
         total: Int
-    ) throws(CodeRejection) -> ([UInt8], [UInt8]) {
+    ) throws(CodeRejection) -> [UInt8] {
         for index in companyField.lowerBound..<referenceField.upperBound where index != companyField.upperBound {
             guard GS1Linter.digit(input[index]) != nil else {
                 throw CodeRejection(.badCharset, at: index, "company prefix and reference are digits")
@@ -108,7 +105,9 @@ public struct EPCURIDecoder: Sendable {
                 "company prefix and reference must have \(total) digits together, not \(companyField.count + referenceField.count)"
             )
         }
-        return (Array(input[companyField]), Array(input[referenceField]))
+        let data =
+            [input[referenceField.lowerBound]] + Array(input[companyField]) + Array(input[referenceField.dropFirst()])
+        return data + [UInt8(ascii: "0") + GS1CheckDigit.compute(forDataDigits: data)!]
     }
 
     /// The dot-separated fields after the scheme.

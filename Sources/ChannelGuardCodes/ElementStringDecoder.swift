@@ -224,18 +224,27 @@ public struct ElementStringDecoder: Sendable {
         valueEnd: Int,
         to elements: inout [DecodedCode.Element]
     ) throws(CodeRejection) {
-        let value = string(input, valueStart, valueEnd)
-        if let earlier = elements.first(where: { $0.ai == definition.ai }) {
-            guard earlier.value == value else {
+        let element = DecodedCode.Element(
+            ai: definition.ai,
+            value: string(input, valueStart, valueEnd),
+            offset: aiStart
+        )
+        try Self.add(element, to: &elements)
+    }
+
+    /// Adds an element; the same AI again is fine with the same value and rejected with another.
+    static func add(_ element: DecodedCode.Element, to elements: inout [DecodedCode.Element]) throws(CodeRejection) {
+        if let earlier = elements.first(where: { $0.ai == element.ai }) {
+            guard earlier.value == element.value else {
                 throw CodeRejection(
                     .duplicateAI,
-                    at: aiStart,
-                    "AI (\(definition.ai)) appears twice with different values"
+                    at: element.offset,
+                    "AI (\(element.ai)) appears twice with different values"
                 )
             }
             return
         }
-        elements.append(DecodedCode.Element(ai: definition.ai, value: value, offset: aiStart))
+        elements.append(element)
     }
 
     /// Requisite AIs present, mutually exclusive AIs absent.
