@@ -2,8 +2,8 @@
 ///
 /// Every linter name in the dictionary has a case, so a dictionary naming an unknown check fails
 /// to load instead of being half-applied. ``isImplemented`` is false for the checks that need an
-/// external reference list not yet in the project (ISO alpha-2 country and currency codes, IBAN
-/// formats, package types, coupon structures); those are not applied yet.
+/// external reference list not yet in the project (ISO 3166 alpha-2 country codes, IBAN formats,
+/// package types, coupon structures); those are not applied yet.
 public enum GS1Linter: String, Sendable, CaseIterable {
     case csum, csumalpha, gcppos1, gcppos2
     case yymmd0, yymmdd, yyyymmdd, hhmi, hh, mi, ss
@@ -15,7 +15,7 @@ public enum GS1Linter: String, Sendable, CaseIterable {
     /// Whether ChannelGuard applies this check.
     public var isImplemented: Bool {
         switch self {
-        case .iso3166alpha2, .iso4217, .iban, .packagetype, .couponcode, .couponposoffer:
+        case .iso3166alpha2, .iban, .packagetype, .couponcode, .couponposoffer:
             false
         default: true
         }
@@ -66,6 +66,11 @@ public enum GS1Linter: String, Sendable, CaseIterable {
         case .pcenc: return Self.percentEncoding(data)
         case .iso3166: return Self.country(data, allowing999: false)
         case .iso3166999: return Self.country(data, allowing999: true)
+        case .iso4217:
+            guard data.count == 3, let code = Self.decimal(data, 0, 3), ISO4217.numericCodes.contains(code) else {
+                return Failure(reason: .badValue, offset: 0, message: "not an ISO 4217 currency code")
+            }
+            return nil
         case .mediatype:
             guard data.count == 2, let code = Self.decimal(data, 0, 2),
                 (1...10).contains(code) || (80...99).contains(code)

@@ -160,6 +160,20 @@ import Testing
         #expect(ISO3166Count.value == 249)
     }
 
+    @Test func currencyCodesAreChecked() {
+        let base = "(01)06901234567892(21)X"
+        #expect(accepted(base + "(30)5(3932)156199900") != nil)  // a price of CNY 1999.00
+        let accepted = (0...999).filter { code in
+            let digits = String(code)
+            let value = String(repeating: "0", count: 3 - digits.count) + digits
+            if case .success = decoder.decode(base + "(30)5(3932)" + value + "1") { return true }
+            return false
+        }
+        #expect(accepted.count == 181 && accepted.contains(156) && accepted.contains(840) && accepted.contains(978))
+        let bad = rejection(base + "(30)5(3932)157199900")
+        #expect(bad?.reason == .badValue && bad?.offset == 23 + 5 + 6)
+    }
+
     @Test func mediaTypesAndImporterIndexes() {
         // 7241 (AIDC media type) goes with a GSRN (8018).
         let gsrn = "(01)06901234567892(21)X(8018)106141411234567897"

@@ -60,6 +60,7 @@ import Testing
             case .latitude, .longitude: chars = Array(repeating: "0", count: length)
             case .pcenc: chars = chars.map { $0 == "%" ? "A" : $0 }
             case .mediatype: chars = digits("80")
+            case .iso4217: chars = digits("156")
             case .importeridx: chars = ["_"]
             case .csum:
                 let data = String(chars.dropLast())
