@@ -144,8 +144,7 @@ public struct LineProtocolDecoder: Sendable {
                 throw CodeRejection(.badRegion, at: index, "the 12-digit form ends in six zeros")
             }
         }
-        let city = (value / 100) % 100
-        guard value >= 100_000, !(city == 0 && value % 100 != 0) else {
+        guard RegionCodeShape.isValid(value) else {
             throw CodeRejection(.badRegion, at: field.lowerBound, "not a GB/T 2260 code shape")
         }
         return value
