@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "ChannelGuardTerritory", targets: ["ChannelGuardTerritory"]),
         .library(name: "ChannelGuardDetection", targets: ["ChannelGuardDetection"]),
         .library(name: "ChannelGuardStore", targets: ["ChannelGuardStore"]),
+        .library(name: "ChannelGuardIngest", targets: ["ChannelGuardIngest"]),
         .library(name: "ChannelGuardCommerce", targets: ["ChannelGuardCommerce"]),
         .library(name: "ChannelGuardHTTP", targets: ["ChannelGuardHTTP"]),
         .library(name: "ChannelGuardApp", targets: ["ChannelGuardApp"]),
@@ -59,6 +60,12 @@ let package = Package(
         .target(
             name: "ChannelGuardDetection",
             dependencies: ["ChannelGuardTerritory", "ChannelGuardCodes"],
+            swiftSettings: swiftSettings
+        ),
+        // Ingest: stream framing now; listeners and the sharded pipeline join it.
+        .target(
+            name: "ChannelGuardIngest",
+            dependencies: ["ChannelGuardCodes", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         // Store: embedded PostgreSQL, migrations and the shared schema, libpq bulk COPY, zstd.
@@ -145,6 +152,8 @@ let package = Package(
                 "ChannelGuardHTTP",
                 "ChannelGuardApp",
                 "ChannelGuardTestSupport",
+                "ChannelGuardIngest",
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
