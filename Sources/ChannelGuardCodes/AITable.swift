@@ -4,6 +4,12 @@ import Foundation
 /// in this module's resources (release 2026-01-27, Apache-2.0, notice beside it).
 public struct AITable: Sendable {
     public let definitions: [String: AIDefinition]
+    /// The definitions in AI order, for decoding by number instead of by string.
+    let ordered: [AIDefinition]
+    /// The same definitions, flattened for the decoder's hot path.
+    let compact: CompactAITable
+    /// For each AI code (``code(of:)``, 0–9999), its index in ``ordered``; -1 for none.
+    private let indexByCode: [Int16]
     /// The AI length for each two-digit prefix (GS1 assigns lengths by the first two digits); 0 unassigned.
     private let lengthByPrefix: [Int]
 
@@ -18,6 +24,43 @@ public struct AITable: Sendable {
     }()
 
     public subscript(ai: String) -> AIDefinition? { definitions[ai] }
+
+    /// The AI's digits padded on the right to four, as a number: `"01"` → 100, `"8006"` → 8006.
+    /// Unique for assigned AIs, because GS1 fixes an AI's length by its first two digits.
+    public static func code(of ai: String) -> Int {
+        var code = 0
+        for byte in ai.utf8.prefix(4) { code = code * 10 + (GS1Linter.digit(byte) ?? 0) }
+        for _ in min(4, ai.utf8.count)..<4 { code *= 10 }
+        return code
+    }
+
+    /// The index in ``ordered`` of the AI with this code, or `nil`.
+    @inline(__always)
+    func index(code: Int) -> Int? {
+        let index = indexByCode[code]
+        return index < 0 ? nil : Int(index)
+    }
+
+    /// Reads the AI whose digits start at `position` (its length fixed by the first two digits),
+    /// without building a string: its index in ``ordered`` and where it ends, or `nil`.
+    @inline(__always)
+    func readAI(_ input: UnsafeBufferPointer<UInt8>, at position: Int, end: Int) -> (index: Int, end: Int)? {
+        guard position + 2 <= end, let high = GS1Linter.digit(input[position]),
+            let low = GS1Linter.digit(input[position + 1])
+        else { return nil }
+        let length = lengthByPrefix[high * 10 + low]
+        guard length != 0, position + length <= end else { return nil }
+        var code = high * 10 + low
+        for offset in 2..<4 {
+            if offset < length {
+                guard let digit = GS1Linter.digit(input[position + offset]) else { return nil }
+                code = code * 10 + digit
+            } else {
+                code *= 10
+            }
+        }
+        return index(code: code).map { ($0, position + length) }
+    }
 
     /// The length of the AI whose first two digits are `prefix` (0–99), or `nil` when none is assigned.
     public func aiLength(prefix: Int) -> Int? {
@@ -78,6 +121,7 @@ public struct AITable: Sendable {
                 lengths[prefix] = ai.count
                 definitions[ai] = AIDefinition(
                     ai: ai,
+                    code: Self.code(of: ai),
                     title: title,
                     isPredefinedLength: flags.contains("*"),
                     isDigitalLinkAttribute: flags.contains("?"),
@@ -89,6 +133,11 @@ public struct AITable: Sendable {
             }
         }
         self.definitions = definitions
+        self.ordered = definitions.values.sorted { $0.ai < $1.ai }
+        self.compact = CompactAITable(ordered)
+        var indexByCode = [Int16](repeating: -1, count: 10_000)
+        for (index, definition) in ordered.enumerated() { indexByCode[definition.code] = Int16(index) }
+        self.indexByCode = indexByCode
         self.lengthByPrefix = lengths
     }
 

@@ -23,6 +23,9 @@ public struct AIPattern: Hashable, Sendable, CustomStringConvertible {
 /// The definition of one Application Identifier, from the GS1 Barcode Syntax Dictionary.
 public struct AIDefinition: Hashable, Sendable {
     public let ai: String
+    /// The AI's digits padded on the right to four, as a number (`"01"` → 100): unique, because the
+    /// first two digits fix an AI's length.
+    public let code: Int
     public let title: String
     /// A pre-defined length AI: no FNC1 separator is needed after it ("*" flag).
     public let isPredefinedLength: Bool
@@ -36,6 +39,31 @@ public struct AIDefinition: Hashable, Sendable {
     /// For a Digital Link primary key: the alternative sequences of key qualifiers (`dlpkey`).
     public let digitalLinkQualifiers: [[String]]?
 
-    public var minimumLength: Int { components.filter { !$0.isOptional }.reduce(0) { $0 + $1.minimumLength } }
-    public var maximumLength: Int { components.reduce(0) { $0 + $1.maximumLength } }
+    /// The shortest and longest value (stored: decoding reads them for every element).
+    public let minimumLength: Int
+    public let maximumLength: Int
+
+    init(
+        ai: String,
+        code: Int,
+        title: String,
+        isPredefinedLength: Bool,
+        isDigitalLinkAttribute: Bool,
+        components: [AIComponent],
+        requisites: [[[AIPattern]]],
+        exclusions: [AIPattern],
+        digitalLinkQualifiers: [[String]]?
+    ) {
+        self.ai = ai
+        self.code = code
+        self.title = title
+        self.isPredefinedLength = isPredefinedLength
+        self.isDigitalLinkAttribute = isDigitalLinkAttribute
+        self.components = components
+        self.requisites = requisites
+        self.exclusions = exclusions
+        self.digitalLinkQualifiers = digitalLinkQualifiers
+        minimumLength = components.filter { !$0.isOptional }.reduce(0) { $0 + $1.minimumLength }
+        maximumLength = components.reduce(0) { $0 + $1.maximumLength }
+    }
 }

@@ -30,6 +30,8 @@ public struct CodeRejection: Error, Hashable, Sendable, CustomStringConvertible 
         public static let exclusiveAIs = Reason("exclusive_ais")
         /// The same AI twice with different values.
         public static let duplicateAI = Reason("duplicate_ai")
+        /// More AIs in one code than ``ElementStringDecoder/maximumElements``.
+        public static let tooManyAIs = Reason("too_many_ais")
         /// Bracketed syntax that does not parse (an unclosed or empty AI).
         public static let badSyntax = Reason("bad_syntax")
         /// A Digital Link or EPC URI that does not follow its syntax.

@@ -162,10 +162,20 @@ public struct DigitalLinkDecoder: Sendable {
     }
 
     /// The length of `http://` or `https://` (any case) at the start, else `nil`.
+    @inline(__always)
     static func schemeLength(_ input: UnsafeBufferPointer<UInt8>) -> Int? {
-        for scheme in ["https://", "http://"] where input.count >= scheme.utf8.count {
-            if zip(scheme.utf8, input).allSatisfy({ $0 == ($1 | 0x20) || $0 == $1 }) { return scheme.utf8.count }
+        // Most codes are element strings: one byte decides.
+        guard input.count >= 7, input[0] | 0x20 == UInt8(ascii: "h") else { return nil }
+        func matches(_ scheme: StaticString) -> Bool {
+            guard input.count >= scheme.utf8CodeUnitCount else { return false }
+            for index in 0..<scheme.utf8CodeUnitCount {
+                let expected = scheme.utf8Start[index]
+                guard input[index] == expected || input[index] | 0x20 == expected else { return false }
+            }
+            return true
         }
+        if matches("https://") { return 8 }
+        if matches("http://") { return 7 }
         return nil
     }
 

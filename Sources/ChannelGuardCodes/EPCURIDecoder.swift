@@ -13,7 +13,8 @@ public struct EPCURIDecoder: Sendable {
     }
 
     public static func recognises(_ input: UnsafeBufferPointer<UInt8>) -> Bool {
-        input.count >= prefix.utf8.count && zip(prefix.utf8, input).allSatisfy { $0 == $1 }
+        input.count >= prefix.utf8.count && input[0] == UInt8(ascii: "u")
+            && zip(prefix.utf8, input).allSatisfy { $0 == $1 }
     }
 
     public func decode(_ input: UnsafeBufferPointer<UInt8>) -> Result<DecodedCode, CodeRejection> {

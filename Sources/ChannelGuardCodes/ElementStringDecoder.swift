@@ -16,6 +16,9 @@ public struct ElementStringDecoder: Sendable {
         self.table = table
     }
 
+    /// The most AIs one code may carry (real symbols hold far fewer); more is `too_many_ais`.
+    public static let maximumElements = 32
+
     /// Decodes one code into its canonical key and elements.
     public func decode(_ text: String) -> Result<DecodedCode, CodeRejection> {
         var text = text
@@ -23,71 +26,114 @@ public struct ElementStringDecoder: Sendable {
     }
 
     public func decode(_ input: UnsafeBufferPointer<UInt8>) -> Result<DecodedCode, CodeRejection> {
-        do {
-            let elements = try parse(input)
-            try checkAssociations(elements)
-            return .success(DecodedCode(key: try key(of: elements), elements: elements))
-        } catch {
-            return .failure(error)
+        withSpans { spans in
+            do throws(CodeRejection) {
+                let found = try scanChecked(input, into: spans)
+                let elements = found.map { element($0, input) }
+                return .success(DecodedCode(key: try key(of: elements), elements: elements))
+            } catch {
+                return .failure(error)
+            }
         }
     }
 
-    /// The elements of an element string, each value validated, without association rules.
-    func parse(_ input: UnsafeBufferPointer<UInt8>) throws(CodeRejection) -> [DecodedCode.Element] {
+    /// Decodes one code as fully as ``decode(_:)-(UnsafeBufferPointer<UInt8>)`` checks it, but
+    /// returns only its canonical key, read from the input: no allocation.
+    public func decodeKey(_ input: UnsafeBufferPointer<UInt8>) -> Result<ScannedKey, CodeRejection> {
+        withSpans { spans in
+            do throws(CodeRejection) {
+                return .success(try scannedKey(scanChecked(input, into: spans), input))
+            } catch {
+                return .failure(error)
+            }
+        }
+    }
+
+    @inline(__always)
+    private func withSpans<R>(_ body: (UnsafeMutableBufferPointer<ElementSpan>) -> R) -> R {
+        withUnsafeTemporaryAllocation(of: ElementSpan.self, capacity: Self.maximumElements, body)
+    }
+
+    /// Every element parsed and validated, then the requisite and exclusive AI rules.
+    private func scanChecked(
+        _ input: UnsafeBufferPointer<UInt8>,
+        into spans: UnsafeMutableBufferPointer<ElementSpan>
+    ) throws(CodeRejection) -> UnsafeBufferPointer<ElementSpan> {
+        let found = UnsafeBufferPointer(rebasing: spans[0..<(try scan(input, into: spans))])
+        try checkAssociations(found)
+        return found
+    }
+
+    /// Parses and validates the elements of an element string into `spans`; returns how many.
+    func scan(
+        _ input: UnsafeBufferPointer<UInt8>,
+        into spans: UnsafeMutableBufferPointer<ElementSpan>
+    ) throws(CodeRejection) -> Int {
         guard !input.isEmpty else { throw CodeRejection(.empty, at: 0, "no data") }
         var start = 0
         if input[0] == UInt8(ascii: "]") {
             guard input.count >= 3 else {
                 throw CodeRejection(.badSymbologyIdentifier, at: 0, "truncated symbology identifier")
             }
-            let identifier = String(decoding: UnsafeBufferPointer(rebasing: input[0..<3]), as: UTF8.self)
-            guard Self.gs1SymbologyIdentifiers.contains(identifier) else {
+            guard Self.isGS1SymbologyIdentifier(input[1], input[2]) else {
+                let identifier = string(input, 0, 3)
                 throw CodeRejection(.badSymbologyIdentifier, at: 0, "\(identifier) does not carry GS1 element strings")
             }
             start = 3
         }
         while start < input.count, input[start] == Self.groupSeparator { start += 1 }  // FNC1 in first position
         guard start < input.count else { throw CodeRejection(.empty, at: start, "no data after the prefix") }
-        var elements: [DecodedCode.Element] = []
+        var count = 0
         if input[start] == UInt8(ascii: "(") {
-            try parseBracketed(input, from: start, into: &elements)
+            try parseBracketed(input, from: start, into: spans, count: &count)
         } else {
-            try parseUnbracketed(input, from: start, into: &elements)
+            try parseUnbracketed(input, from: start, into: spans, count: &count)
         }
-        return elements
+        return count
+    }
+
+    /// `]C1`, `]d2`, `]Q3`, `]e0`, `]J1`: the identifiers in ``gs1SymbologyIdentifiers``.
+    @inline(__always)
+    static func isGS1SymbologyIdentifier(_ letter: UInt8, _ modifier: UInt8) -> Bool {
+        switch (letter, modifier) {
+        case (UInt8(ascii: "C"), UInt8(ascii: "1")), (UInt8(ascii: "d"), UInt8(ascii: "2")),
+            (UInt8(ascii: "Q"), UInt8(ascii: "3")), (UInt8(ascii: "e"), UInt8(ascii: "0")),
+            (UInt8(ascii: "J"), UInt8(ascii: "1")):
+            true
+        default: false
+        }
     }
 
     private func parseUnbracketed(
         _ input: UnsafeBufferPointer<UInt8>,
         from start: Int,
-        into elements: inout [DecodedCode.Element]
+        into spans: UnsafeMutableBufferPointer<ElementSpan>,
+        count: inout Int
     ) throws(CodeRejection) {
         var position = start
         while position < input.count {
             let aiStart = position
-            let (definition, aiEnd) = try readAI(input, at: position, end: input.count)
+            let (index, aiEnd) = try readAI(input, at: position, end: input.count)
+            let ai = table.compact.ais[index]
             var valueEnd: Int
-            if definition.isPredefinedLength {
-                valueEnd = aiEnd + definition.maximumLength
-                guard valueEnd <= input.count else {
+            if ai.isPredefinedLength {
+                valueEnd = aiEnd + Int(ai.maximumLength)
+                guard valueEnd <= input.count,
+                    input[aiEnd..<valueEnd].firstIndex(of: Self.groupSeparator) == nil
+                else {
+                    let at = input[aiEnd..<min(valueEnd, input.count)].firstIndex(of: Self.groupSeparator) ?? aiEnd
                     throw CodeRejection(
                         .badLength,
-                        at: aiEnd,
-                        "AI (\(definition.ai)) needs \(definition.maximumLength) characters"
-                    )
-                }
-                if let gs = input[aiEnd..<valueEnd].firstIndex(of: Self.groupSeparator) {
-                    throw CodeRejection(
-                        .badLength,
-                        at: gs,
-                        "AI (\(definition.ai)) needs \(definition.maximumLength) characters"
+                        at: at,
+                        "AI (\(table.ordered[index].ai)) needs \(ai.maximumLength) characters"
                     )
                 }
             } else {
                 valueEnd = input[aiEnd...].firstIndex(of: Self.groupSeparator) ?? input.count
             }
-            try validate(definition, input, aiStart: aiStart, valueStart: aiEnd, valueEnd: valueEnd)
-            try append(definition, input, aiStart: aiStart, valueStart: aiEnd, valueEnd: valueEnd, to: &elements)
+            try validate(index, input, valueStart: aiEnd, valueEnd: valueEnd)
+            let span = ElementSpan(definition: index, aiStart: aiStart, valueStart: aiEnd, valueEnd: valueEnd)
+            try add(span, input, to: spans, count: &count)
             position = valueEnd
             if position < input.count, input[position] == Self.groupSeparator { position += 1 }
         }
@@ -96,7 +142,8 @@ public struct ElementStringDecoder: Sendable {
     private func parseBracketed(
         _ input: UnsafeBufferPointer<UInt8>,
         from start: Int,
-        into elements: inout [DecodedCode.Element]
+        into spans: UnsafeMutableBufferPointer<ElementSpan>,
+        count: inout Int
     ) throws(CodeRejection) {
         var position = start
         while position < input.count {
@@ -106,7 +153,7 @@ public struct ElementStringDecoder: Sendable {
             guard let close = input[position...].firstIndex(of: UInt8(ascii: ")")) else {
                 throw CodeRejection(.badSyntax, at: position, "unclosed '('")
             }
-            let (definition, aiEnd) = try readAI(input, at: position + 1, end: close)
+            let (index, aiEnd) = try readAI(input, at: position + 1, end: close)
             guard aiEnd == close else {
                 throw CodeRejection(.unknownAI, at: position + 1, "no such AI '\(string(input, position + 1, close))'")
             }
@@ -117,35 +164,32 @@ public struct ElementStringDecoder: Sendable {
             while valueEnd < input.count, !startsBracketedAI(input, at: valueEnd) { valueEnd += 1 }
             var next = valueEnd
             while valueEnd > valueStart, input[valueEnd - 1] == UInt8(ascii: " ") { valueEnd -= 1 }
-            try validate(definition, input, aiStart: position + 1, valueStart: valueStart, valueEnd: valueEnd)
-            try append(
-                definition,
-                input,
-                aiStart: position + 1,
-                valueStart: valueStart,
-                valueEnd: valueEnd,
-                to: &elements
-            )
+            try validate(index, input, valueStart: valueStart, valueEnd: valueEnd)
+            let span = ElementSpan(definition: index, aiStart: position + 1, valueStart: valueStart, valueEnd: valueEnd)
+            try add(span, input, to: spans, count: &count)
             if next < input.count, input[next] == UInt8(ascii: " ") { next += 1 }
             position = next
         }
     }
 
+    @inline(__always)
     private func startsBracketedAI(_ input: UnsafeBufferPointer<UInt8>, at index: Int) -> Bool {
         var start = index
         while start < input.count, input[start] == UInt8(ascii: " ") { start += 1 }
-        guard start < input.count, input[start] == UInt8(ascii: "("),
-            let close = input[start...].prefix(6).firstIndex(of: UInt8(ascii: ")"))
-        else { return false }
-        return table[string(input, start + 1, close)] != nil
+        guard start < input.count, input[start] == UInt8(ascii: "(") else { return false }
+        let limit = min(input.count, start + 6)
+        guard let close = input[start..<limit].firstIndex(of: UInt8(ascii: ")")) else { return false }
+        return table.readAI(input, at: start + 1, end: close)?.end == close
     }
 
-    /// Reads the AI at `position` by the two-digit prefix rule; returns its definition and where it ends.
+    /// Reads the AI at `position` by the two-digit prefix rule; returns its index in the table and
+    /// where it ends.
     private func readAI(
         _ input: UnsafeBufferPointer<UInt8>,
         at position: Int,
         end: Int
-    ) throws(CodeRejection) -> (AIDefinition, Int) {
+    ) throws(CodeRejection) -> (Int, Int) {
+        if let found = table.readAI(input, at: position, end: end) { return found }
         guard position + 2 <= end, let high = GS1Linter.digit(input[position]),
             let low = GS1Linter.digit(input[position + 1])
         else {
@@ -154,155 +198,106 @@ public struct ElementStringDecoder: Sendable {
         guard let length = table.aiLength(prefix: high * 10 + low), position + length <= end else {
             throw CodeRejection(.unknownAI, at: position, "no AI starts with \(high)\(low)")
         }
-        let ai = string(input, position, position + length)
-        guard ai.utf8.allSatisfy({ GS1Linter.digit($0) != nil }), let definition = table[ai] else {
-            throw CodeRejection(.unknownAI, at: position, "no such AI '\(ai)'")
-        }
-        return (definition, position + length)
+        throw CodeRejection(.unknownAI, at: position, "no such AI '\(string(input, position, position + length))'")
     }
 
-    /// Applies the AI's components to the value: lengths, character sets, linters.
-    private func validate(
-        _ definition: AIDefinition,
+    /// Adds an element; the same AI again is fine with the same value and rejected with another.
+    private func add(
+        _ span: ElementSpan,
         _ input: UnsafeBufferPointer<UInt8>,
-        aiStart: Int,
+        to spans: UnsafeMutableBufferPointer<ElementSpan>,
+        count: inout Int
+    ) throws(CodeRejection) {
+        for earlier in spans[0..<count] where earlier.definition == span.definition {
+            guard input[earlier.value].elementsEqual(input[span.value]) else {
+                throw CodeRejection(
+                    .duplicateAI,
+                    at: Int(span.aiStart),
+                    "AI (\(table.ordered[Int(span.definition)].ai)) appears twice with different values"
+                )
+            }
+            return
+        }
+        guard count < spans.count else {
+            throw CodeRejection(.tooManyAIs, at: Int(span.aiStart), "a code carries at most \(spans.count) AIs")
+        }
+        spans[count] = span
+        count += 1
+    }
+
+    private func element(_ span: ElementSpan, _ input: UnsafeBufferPointer<UInt8>) -> DecodedCode.Element {
+        DecodedCode.Element(
+            ai: table.ordered[Int(span.definition)].ai,
+            value: string(input, Int(span.valueStart), Int(span.valueEnd)),
+            offset: Int(span.aiStart)
+        )
+    }
+
+    /// Applies the AI's components to the value: lengths, character sets, linters. `index` is the
+    /// AI's place in ``AITable/ordered``.
+    func validate(
+        _ index: Int,
+        _ input: UnsafeBufferPointer<UInt8>,
         valueStart: Int,
         valueEnd: Int
     ) throws(CodeRejection) {
+        let compact = table.compact
+        let ai = compact.ais[index]
         let count = valueEnd - valueStart
-        guard count >= definition.minimumLength else {
+        guard count >= ai.minimumLength else {
             throw CodeRejection(
                 .badLength,
                 at: valueStart,
-                "AI (\(definition.ai)) needs at least \(definition.minimumLength) characters, got \(count)"
+                "AI (\(table.ordered[index].ai)) needs at least \(ai.minimumLength) characters, got \(count)"
             )
         }
-        guard count <= definition.maximumLength else {
+        guard count <= ai.maximumLength else {
             throw CodeRejection(
                 .badLength,
-                at: valueStart + definition.maximumLength,
-                "AI (\(definition.ai)) takes at most \(definition.maximumLength) characters, got \(count)"
+                at: valueStart + Int(ai.maximumLength),
+                "AI (\(table.ordered[index].ai)) takes at most \(ai.maximumLength) characters, got \(count)"
             )
         }
         var position = valueStart
-        for component in definition.components {
+        for componentIndex in ai.components {
+            let component = compact.components[Int(componentIndex)]
             let remaining = valueEnd - position
             if remaining == 0 && component.isOptional { break }
-            let length = min(remaining, component.maximumLength)
+            let length = min(remaining, Int(component.maximumLength))
             guard length >= component.minimumLength else {
-                throw CodeRejection(.badLength, at: position, "AI (\(definition.ai)): a component is cut short")
-            }
-            for index in position..<position + length where !component.characterSet.contains(input[index]) {
                 throw CodeRejection(
-                    .badCharset,
-                    at: index,
-                    "AI (\(definition.ai)): '\(Self.printable(input[index]))' is not in \(Self.name(component.characterSet))"
+                    .badLength,
+                    at: position,
+                    "AI (\(table.ordered[index].ai)): a component is cut short"
                 )
             }
-            let slice = UnsafeBufferPointer(rebasing: input[position..<position + length])
-            for linter in component.linters {
-                if let failure = linter.check(slice) {
-                    throw CodeRejection(
-                        failure.reason,
-                        at: position + failure.offset,
-                        "AI (\(definition.ai)): \(failure.message)"
-                    )
+            if let bad = component.characterSet.firstNonMember(input, position..<position + length) {
+                throw CodeRejection(
+                    .badCharset,
+                    at: bad,
+                    "AI (\(table.ordered[index].ai)): '\(Self.printable(input[bad]))' is not in \(Self.name(component.characterSet))"
+                )
+            }
+            if !component.linters.isEmpty {
+                let slice = UnsafeBufferPointer(rebasing: input[position..<position + length])
+                for linterIndex in component.linters {
+                    if let failure = compact.linters[Int(linterIndex)].check(slice) {
+                        throw CodeRejection(
+                            failure.reason,
+                            at: position + failure.offset,
+                            "AI (\(table.ordered[index].ai)): \(failure.message)"
+                        )
+                    }
                 }
             }
             position += length
         }
         guard position == valueEnd else {
-            throw CodeRejection(.badLength, at: position, "AI (\(definition.ai)): value too long")
+            throw CodeRejection(.badLength, at: position, "AI (\(table.ordered[index].ai)): value too long")
         }
     }
 
-    private func append(
-        _ definition: AIDefinition,
-        _ input: UnsafeBufferPointer<UInt8>,
-        aiStart: Int,
-        valueStart: Int,
-        valueEnd: Int,
-        to elements: inout [DecodedCode.Element]
-    ) throws(CodeRejection) {
-        let element = DecodedCode.Element(
-            ai: definition.ai,
-            value: string(input, valueStart, valueEnd),
-            offset: aiStart
-        )
-        try Self.add(element, to: &elements)
-    }
-
-    /// Adds an element; the same AI again is fine with the same value and rejected with another.
-    static func add(_ element: DecodedCode.Element, to elements: inout [DecodedCode.Element]) throws(CodeRejection) {
-        if let earlier = elements.first(where: { $0.ai == element.ai }) {
-            guard earlier.value == element.value else {
-                throw CodeRejection(
-                    .duplicateAI,
-                    at: element.offset,
-                    "AI (\(element.ai)) appears twice with different values"
-                )
-            }
-            return
-        }
-        elements.append(element)
-    }
-
-    /// Requisite AIs present, mutually exclusive AIs absent.
-    func checkAssociations(_ elements: [DecodedCode.Element]) throws(CodeRejection) {
-        let present = elements.map(\.ai)
-        for element in elements {
-            guard let definition = table[element.ai] else { continue }
-            for rule in definition.requisites {
-                let satisfied = rule.contains { alternative in
-                    alternative.allSatisfy { pattern in present.contains(where: pattern.matches) }
-                }
-                if !satisfied {
-                    let wanted = rule.map { $0.map(\.text).joined(separator: "+") }.joined(separator: " or ")
-                    throw CodeRejection(.missingRequisite, at: element.offset, "AI (\(element.ai)) needs \(wanted)")
-                }
-            }
-            for pattern in definition.exclusions {
-                if let other = present.first(where: { $0 != element.ai && pattern.matches($0) }) {
-                    throw CodeRejection(.exclusiveAIs, at: element.offset, "AI (\(element.ai)) excludes AI (\(other))")
-                }
-            }
-        }
-    }
-
-    /// Validates one AI value given on its own (a Digital Link path segment or query value):
-    /// `offsets[i]` is where byte `i` of the value sits in the original input.
-    func validate(
-        ai: String,
-        value: [UInt8],
-        offsets: [Int],
-        aiOffset: Int
-    ) throws(CodeRejection) -> DecodedCode.Element {
-        guard let definition = table[ai] else { throw CodeRejection(.unknownAI, at: aiOffset, "no such AI '\(ai)'") }
-        do {
-            try value.withUnsafeBufferPointer { buffer throws(CodeRejection) in
-                try validate(definition, buffer, aiStart: 0, valueStart: 0, valueEnd: buffer.count)
-            }
-        } catch {
-            let position =
-                error.offset < offsets.count ? offsets[error.offset] : (offsets.last.map { $0 + 1 } ?? aiOffset)
-            throw CodeRejection(error.reason, at: position, error.message)
-        }
-        return DecodedCode.Element(ai: ai, value: String(decoding: value, as: UTF8.self), offset: aiOffset)
-    }
-
-    /// The canonical key: an SSCC for a logistic unit, else GTIN + serial; anything else names no single unit.
-    func key(of elements: [DecodedCode.Element]) throws(CodeRejection) -> DecodedCode.Key {
-        let lookup = { (ai: String) in elements.first { $0.ai == ai }?.value }
-        if let sscc = lookup("00") { return .logisticUnit(sscc: sscc) }
-        if let gtin = lookup("01"), let serial = lookup("21") { return .item(gtin: gtin, serial: serial) }
-        throw CodeRejection(
-            .notSerialised,
-            at: 0,
-            "the code names no single unit: it needs AI (01) with (21), or AI (00)"
-        )
-    }
-
-    private func string(_ input: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> String {
+    func string(_ input: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> String {
         String(decoding: UnsafeBufferPointer(rebasing: input[start..<end]), as: UTF8.self)
     }
 

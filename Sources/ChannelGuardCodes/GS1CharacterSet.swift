@@ -15,6 +15,15 @@ public enum GS1CharacterSet: String, Sendable, CaseIterable {
         Self.membership[Int(byte)] & mask != 0
     }
 
+    /// The first index in `range` whose byte is not in the set, or `nil`.
+    @inline(__always)
+    public func firstNonMember(_ input: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int? {
+        let mask = mask
+        return Self.membership.withUnsafeBufferPointer { table in
+            range.first { table[Int(input[$0])] & mask == 0 }
+        }
+    }
+
     private var mask: UInt8 {
         switch self {
         case .numeric: 1

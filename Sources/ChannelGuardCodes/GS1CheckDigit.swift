@@ -4,7 +4,7 @@
 public enum GS1CheckDigit {
     /// The check digit for a string of data digits (without the check digit), or `nil` when a
     /// character is not an ASCII digit.
-    public static func compute<S: Collection>(forDataDigits digits: S) -> UInt8? where S.Element == UInt8 {
+    public static func compute<S: BidirectionalCollection>(forDataDigits digits: S) -> UInt8? where S.Element == UInt8 {
         var sum = 0
         var weight = 3
         for byte in digits.reversed() {
@@ -33,8 +33,21 @@ public enum GS1CheckDigit {
 
 extension GS1CheckDigit {
     /// Whether the last digit of `code` is the correct check digit for the digits before it.
+    /// An index loop from the right: the generic `reversed()` would build an array per call.
+    @inline(__always)
     public static func isValid(_ code: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard code.count >= 2, let expected = compute(forDataDigits: code.dropLast()) else { return false }
-        return code[code.count - 1] == UInt8(ascii: "0") + expected
+        guard code.count >= 2 else { return false }
+        var sum = 0
+        var weight = 3
+        var index = code.count - 2
+        while index >= 0 {
+            let digit = code[index] &- UInt8(ascii: "0")
+            guard digit <= 9 else { return false }
+            sum += Int(digit) * weight
+            weight = 4 - weight
+            index -= 1
+        }
+        let last = code[code.count - 1] &- UInt8(ascii: "0")
+        return last <= 9 && (10 - sum % 10) % 10 == Int(last)
     }
 }

@@ -40,7 +40,7 @@ extension GS1Linter {
         if day == 0 && dayZeroAllowed { return nil }  // day 00: the last day of the month
         // Two-digit years fall in 2000–2099 or 1951–1999 by the GS1 window: YY % 4 decides leap years.
         let leap = yearDigits == 2 ? year % 4 == 0 : (year % 4 == 0 && (year % 100 != 0 || year % 400 == 0))
-        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+        let days = ScanTime.daysIn(month: month, leap: leap)
         guard (1...days).contains(day) else {
             return Failure(reason: .badDate, offset: yearDigits + 2, message: "no such day in that month")
         }

@@ -11,55 +11,103 @@ enum LineField: String, CaseIterable {
     /// Latitude and longitude in decimal degrees (up to 6 decimals).
     case lat, lon
 
+    /// The field named by wire bytes, compared without building a string.
+    @inline(__always)
+    init?(bytes: UnsafeBufferPointer<UInt8>) {
+        guard (3...6).contains(bytes.count) else { return nil }
+        var packed: UInt64 = 0
+        for byte in bytes.reversed() {
+            guard byte != 0 else { return nil }  // a NUL would compare like the zero padding
+            packed = packed << 8 | UInt64(byte)
+        }
+        switch packed {
+        case 0x65_6369_7270: self = .price
+        case 0x79_7472_6170: self = .party
+        case 0x6563_6976_6564: self = .device
+        case 0x71_6573: self = .seq
+        case 0x74_616C: self = .lat
+        case 0x6E_6F6C: self = .lon
+        default: return nil
+        }
+    }
+
+    /// This field's bit in the set of fields a line has used.
+    var bit: UInt8 {
+        switch self {
+        case .price: 1
+        case .party: 2
+        case .device: 4
+        case .seq: 8
+        case .lat: 16
+        case .lon: 32
+        }
+    }
+
     static func apply(
         _ line: UnsafeBufferPointer<UInt8>,
         _ field: Range<Int>,
-        to event: inout ScanBatch.Event,
-        seen: inout Set<String>
+        to scanned: inout LineProtocolDecoder.ScannedLine,
+        seen: inout UInt8
     ) throws(CodeRejection) {
         guard let equals = line[field].firstIndex(of: UInt8(ascii: "=")), equals > field.lowerBound else {
             throw CodeRejection(.badField, at: field.lowerBound, "optional fields are KEY=VALUE")
         }
-        let name = String(decoding: UnsafeBufferPointer(rebasing: line[field.lowerBound..<equals]), as: UTF8.self)
-        guard let key = LineField(rawValue: name) else {
+        let nameBytes = UnsafeBufferPointer(rebasing: line[field.lowerBound..<equals])
+        guard let key = LineField(bytes: nameBytes) else {
+            let name = String(decoding: nameBytes, as: UTF8.self)
             let known = allCases.map(\.rawValue).joined(separator: ", ")
             throw CodeRejection(.unknownField, at: field.lowerBound, "unknown field '\(name)' (known: \(known))")
         }
-        guard seen.insert(name).inserted else {
-            throw CodeRejection(.duplicateField, at: field.lowerBound, "the field '\(name)' appears twice")
+        guard seen & key.bit == 0 else {
+            throw CodeRejection(.duplicateField, at: field.lowerBound, "the field '\(key.rawValue)' appears twice")
         }
+        seen |= key.bit
         let valueStart = equals + 1
         let value = UnsafeBufferPointer(rebasing: line[valueStart..<field.upperBound])
-        func bad(_ message: String) -> CodeRejection { CodeRejection(.badField, at: valueStart, "\(name): \(message)") }
+        func bad(_ message: String) -> CodeRejection {
+            CodeRejection(.badField, at: valueStart, "\(key.rawValue): \(message)")
+        }
         switch key {
         case .price:
             guard let fen = decimal(value, fractionDigits: 2, allowSign: false), fen <= 100_000_000_000 else {
                 throw bad("a price like 1999.00, at most 2 decimals")
             }
-            event.price = fen
+            scanned.event.price = fen
         case .party:
             guard (1...32).contains(value.count), value.allSatisfy(isPartyCharacter), value[0] != UInt8(ascii: "-")
             else {
                 throw bad("a distributor code: A–Z, 0–9, '-' and '_', at most 32")
             }
-            event.party = ArraySlice(value)
+            scanned.party = valueStart..<field.upperBound
         case .device:
             guard (1...64).contains(value.count), value.allSatisfy({ (0x21...0x7E).contains($0) }) else {
                 throw bad("1 to 64 printable ASCII characters")
             }
-            event.device = ArraySlice(value)
+            scanned.device = valueStart..<field.upperBound
         case .seq:
-            guard (1...20).contains(value.count), value.allSatisfy({ GS1Linter.digit($0) != nil }),
-                let sequence = UInt64(String(decoding: value, as: UTF8.self))
-            else { throw bad("a whole number below 2^64") }
-            event.sequence = sequence
+            guard let sequence = wholeNumber(value) else { throw bad("a whole number below 2^64") }
+            scanned.event.sequence = sequence
         case .lat, .lon:
             let limit: Int64 = key == .lat ? 90_000_000 : 180_000_000
             guard let micro = decimal(value, fractionDigits: 6, allowSign: true), abs(micro) <= limit else {
                 throw bad(key == .lat ? "degrees between -90 and 90" : "degrees between -180 and 180")
             }
-            if key == .lat { event.latitude = Int32(micro) } else { event.longitude = Int32(micro) }
+            if key == .lat { scanned.event.latitude = Int32(micro) } else { scanned.event.longitude = Int32(micro) }
         }
+    }
+
+    /// 1 to 20 digits below 2^64.
+    static func wholeNumber(_ text: UnsafeBufferPointer<UInt8>) -> UInt64? {
+        guard (1...20).contains(text.count) else { return nil }
+        var value: UInt64 = 0
+        for byte in text {
+            guard let digit = GS1Linter.digit(byte) else { return nil }
+            let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = times10.addingReportingOverflow(UInt64(digit))
+            guard !overflow1, !overflow2 else { return nil }
+            value = sum
+        }
+        return value
     }
 
     static func isPartyCharacter(_ byte: UInt8) -> Bool {

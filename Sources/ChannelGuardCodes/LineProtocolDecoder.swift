@@ -33,93 +33,185 @@ public struct LineProtocolDecoder: Sendable {
     }
 
     /// Decodes every line of `data` into `batch`; record numbers count lines from `firstRecord`.
+    ///
+    /// Element-string codes are decoded straight from the line into the batch's columns: once the
+    /// batch has grown to its working size, this allocates nothing per line. Digital Link and EPC
+    /// URIs take the general decoder (their percent-encoded serials are rewritten on the way).
     public func decode(_ data: UnsafeBufferPointer<UInt8>, into batch: inout ScanBatch, firstRecord: Int32 = 0) {
         var record = firstRecord
         var start = 0
         while start < data.count {
-            let end = data[start...].firstIndex(of: UInt8(ascii: "\n")) ?? data.count
-            switch decodeLine(UnsafeBufferPointer(rebasing: data[start..<end])) {
-            case .success(.event(let event, _)): batch.append(event, record: record)
-            case .success(.skipped): break
-            case .failure(let rejection): batch.reject(record: record, rejection)
+            var end = start
+            while end < data.count, data[end] != UInt8(ascii: "\n") { end += 1 }
+            if let rejection = decode(
+                line: UnsafeBufferPointer(rebasing: data[start..<end]),
+                into: &batch,
+                record: record
+            ) {
+                batch.reject(record: record, rejection)
             }
             record += 1
             start = end + 1
         }
     }
 
-    /// Decodes one line (without its LF; a trailing CR is dropped here).
+    /// Decodes one line (without its LF; a trailing CR is dropped here), with the code's elements.
     public func decodeLine(_ raw: UnsafeBufferPointer<UInt8>) -> Result<Line, CodeRejection> {
-        var length = raw.count
-        if length > 0, raw[length - 1] == UInt8(ascii: "\r") { length -= 1 }
-        let line = UnsafeBufferPointer(rebasing: raw[0..<length])
-        guard line.count <= limits.maximumLineBytes else {
-            return .failure(
-                CodeRejection(
-                    .lineTooLong,
-                    at: limits.maximumLineBytes,
-                    "lines are limited to \(limits.maximumLineBytes) bytes"
-                )
-            )
+        var batch = ScanBatch()
+        if let rejection = decode(line: raw, into: &batch, record: 0) { return .failure(rejection) }
+        guard batch.count == 1 else { return .success(.skipped) }
+        let fields = fieldRanges(raw)
+        guard case .success(let code) = codes.decode(UnsafeBufferPointer(rebasing: raw[fields[3]])) else {
+            preconditionFailure("a code accepted in a line is accepted by the code decoder")
         }
+        return .success(.event(batch.event(at: 0), code))
+    }
+
+    /// The fields of a line as ranges (for the command-line path; the batch path does not allocate).
+    private func fieldRanges(_ line: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
         var fields: [Range<Int>] = []
         var index = 0
         while index < line.count {
             while index < line.count, Self.isBlank(line[index]) { index += 1 }
-            guard index < line.count else { break }
             let start = index
             while index < line.count, !Self.isBlank(line[index]) { index += 1 }
-            fields.append(start..<index)
-            if fields.count > limits.maximumFields {
-                return .failure(
-                    CodeRejection(.tooManyFields, at: start, "lines have at most \(limits.maximumFields) fields")
-                )
+            if index > start { fields.append(start..<index) }
+        }
+        return fields
+    }
+
+    /// The optional fields of a line as they are read: the event's scalars, where party and device are.
+    struct ScannedLine {
+        var event: ScanBatch.Event
+        var party: Range<Int> = 0..<0
+        var device: Range<Int> = 0..<0
+    }
+
+    /// Decodes one line into `batch`; returns why it was rejected, or `nil` when it was appended or
+    /// is a comment or blank line.
+    func decode(line raw: UnsafeBufferPointer<UInt8>, into batch: inout ScanBatch, record: Int32) -> CodeRejection? {
+        var length = raw.count
+        if length > 0, raw[length - 1] == UInt8(ascii: "\r") { length -= 1 }
+        let line = UnsafeBufferPointer(rebasing: raw[0..<length])
+        guard line.count <= limits.maximumLineBytes else {
+            return CodeRejection(
+                .lineTooLong,
+                at: limits.maximumLineBytes,
+                "lines are limited to \(limits.maximumLineBytes) bytes"
+            )
+        }
+        return withUnsafeTemporaryAllocation(of: Range<Int>.self, capacity: limits.maximumFields) { fields in
+            var count = 0
+            var index = 0
+            while index < line.count {
+                while index < line.count, Self.isBlank(line[index]) { index += 1 }
+                guard index < line.count else { break }
+                let start = index
+                while index < line.count, !Self.isBlank(line[index]) { index += 1 }
+                guard count < fields.count else {
+                    return CodeRejection(.tooManyFields, at: start, "lines have at most \(limits.maximumFields) fields")
+                }
+                fields[count] = start..<index
+                count += 1
             }
-        }
-        guard let first = fields.first else { return .success(.skipped) }
-        if line[first.lowerBound] == UInt8(ascii: "#") { return .success(.skipped) }
-        guard fields.count >= 4 else {
-            let names = ["step", "region", "time", "code"]
-            return .failure(CodeRejection(.missingField, at: line.count, "the \(names[fields.count]) field is missing"))
-        }
-        do {
-            return .success(try decodeFields(line, fields))
-        } catch {
-            return .failure(error)
+            guard count > 0, line[fields[0].lowerBound] != UInt8(ascii: "#") else { return nil }
+            guard count >= 4 else {
+                let name = ["step", "region", "time", "code"][count]
+                return CodeRejection(.missingField, at: line.count, "the \(name) field is missing")
+            }
+            do throws(CodeRejection) {
+                try decodeFields(line, UnsafeBufferPointer(rebasing: fields[0..<count]), into: &batch, record: record)
+                return nil
+            } catch {
+                return error
+            }
         }
     }
 
-    private func decodeFields(_ line: UnsafeBufferPointer<UInt8>, _ fields: [Range<Int>]) throws(CodeRejection) -> Line
-    {
+    private func decodeFields(
+        _ line: UnsafeBufferPointer<UInt8>,
+        _ fields: UnsafeBufferPointer<Range<Int>>,
+        into batch: inout ScanBatch,
+        record: Int32
+    ) throws(CodeRejection) {
         let step = try Self.step(line, fields[0])
         let region = try Self.region(line, fields[1])
         let time = try ScanTime.parse(UnsafeBufferPointer(rebasing: line[fields[2]]), offset: fields[2].lowerBound)
-        let code: DecodedCode
-        switch codes.decode(UnsafeBufferPointer(rebasing: line[fields[3]])) {
-        case .success(let decoded): code = decoded
-        case .failure(let rejection):
-            throw CodeRejection(rejection.reason, at: fields[3].lowerBound + rejection.offset, rejection.message)
+        let codeField = fields[3]
+        let code = UnsafeBufferPointer(rebasing: line[codeField])
+        func moved(_ rejection: CodeRejection) -> CodeRejection {
+            CodeRejection(rejection.reason, at: codeField.lowerBound + rejection.offset, rejection.message)
         }
-        var event: ScanBatch.Event
-        switch code.key {
-        case .item(let gtin, let serial):
-            event = ScanBatch.Event(step: step, region: region, time: time, kind: .item, key: UInt64(gtin)!)
-            event.serial = ArraySlice(serial.utf8)
+        func text(_ range: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: line[range]) }
+
+        if !DigitalLinkDecoder.recognises(code) && !EPCURIDecoder.recognises(code) {
+            let key: ScannedKey
+            switch codes.elementStrings.decodeKey(code) {
+            case .success(let found): key = found
+            case .failure(let rejection): throw moved(rejection)
+            }
+            var scanned = ScannedLine(
+                event: ScanBatch.Event(step: step, region: region, time: time, kind: key.kind, key: key.key)
+            )
+            try applyOptionalFields(line, fields, to: &scanned)
+            let serial =
+                key.serial.isEmpty
+                ? 0..<0
+                : (codeField.lowerBound + key.serial.lowerBound)..<(codeField.lowerBound + key.serial.upperBound)
+            batch.append(
+                scanned.event,
+                serial: text(serial),
+                party: text(scanned.party),
+                device: text(scanned.device),
+                record: record
+            )
+            return
+        }
+        // A URI: the general decoder, whose serial is percent-decoded.
+        let decoded: DecodedCode
+        switch codes.decode(code) {
+        case .success(let found): decoded = found
+        case .failure(let rejection): throw moved(rejection)
+        }
+        var serial: String
+        var scanned: ScannedLine
+        switch decoded.key {
+        case .item(let gtin, let itemSerial):
+            scanned = ScannedLine(event: .init(step: step, region: region, time: time, kind: .item, key: UInt64(gtin)!))
+            serial = itemSerial
         case .logisticUnit(let sscc):
-            event = ScanBatch.Event(step: step, region: region, time: time, kind: .logisticUnit, key: UInt64(sscc)!)
+            scanned = ScannedLine(
+                event: .init(step: step, region: region, time: time, kind: .logisticUnit, key: UInt64(sscc)!)
+            )
+            serial = ""
         }
-        var seen: Set<String> = []
-        for field in fields.dropFirst(4) {
-            try LineField.apply(line, field, to: &event, seen: &seen)
+        try applyOptionalFields(line, fields, to: &scanned)
+        serial.withUTF8 { serial in
+            batch.append(
+                scanned.event,
+                serial: serial,
+                party: text(scanned.party),
+                device: text(scanned.device),
+                record: record
+            )
         }
-        return .event(event, code)
+    }
+
+    private func applyOptionalFields(
+        _ line: UnsafeBufferPointer<UInt8>,
+        _ fields: UnsafeBufferPointer<Range<Int>>,
+        to scanned: inout ScannedLine
+    ) throws(CodeRejection) {
+        var seen: UInt8 = 0
+        for field in fields[4...] {
+            try LineField.apply(line, field, to: &scanned, seen: &seen)
+        }
     }
 
     static func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
 
     static func step(_ line: UnsafeBufferPointer<UInt8>, _ field: Range<Int>) throws(CodeRejection) -> ScanStep {
-        let text = String(decoding: UnsafeBufferPointer(rebasing: line[field]), as: UTF8.self)
-        guard let step = ScanStep(rawValue: text) else {
+        guard let step = ScanStep(bytes: UnsafeBufferPointer(rebasing: line[field])) else {
             throw CodeRejection(
                 .badStep,
                 at: field.lowerBound,
@@ -134,7 +226,8 @@ public struct LineProtocolDecoder: Sendable {
             throw CodeRejection(.badRegion, at: field.lowerBound, "a region is a 6-digit GB/T 2260 code")
         }
         var value: UInt32 = 0
-        for (position, index) in field.enumerated() {
+        for index in field {
+            let position = index - field.lowerBound
             guard let digit = GS1Linter.digit(line[index]) else {
                 throw CodeRejection(.badRegion, at: index, "a region is a 6-digit GB/T 2260 code")
             }

@@ -115,7 +115,9 @@ struct RecordCursor {
             if !Self.hasCheckDigit(key, digits: 14) {
                 flag(.badCheckDigit, start + 14, "not a GTIN-14 with a valid check digit")
             }
-            if !(1...20).contains(serialLength) || !serial.allSatisfy(GS1CharacterSet.cset82.contains) {
+            if !(1...20).contains(serialLength)
+                || GS1CharacterSet.cset82.firstNonMember(serial, 0..<serialLength) != nil
+            {
                 flag(.badCharset, start + 23, "a serial is 1 to 20 CSET 82 characters")
             }
         case ScanBatch.KeyKind.logisticUnit.rawValue:
@@ -141,17 +143,18 @@ struct RecordCursor {
     }
 
     /// Whether `value`, written with `digits` digits, ends in its GS1 check digit.
+    @inline(__always)
     static func hasCheckDigit(_ value: UInt64, digits: Int) -> Bool {
         var limit: UInt64 = 1
-        for _ in 0..<digits { limit *= 10 }
+        for _ in 0..<digits { limit &*= 10 }
         guard value < limit else { return false }
+        // Two digits a step: the rightmost data digit weighs 3, the one before it 1; leading zeros add nothing.
         var rest = value / 10
         var sum: UInt64 = 0
-        var weight: UInt64 = 3
-        for _ in 0..<(digits - 1) {
-            sum += (rest % 10) * weight
-            rest /= 10
-            weight = weight == 3 ? 1 : 3
+        while rest != 0 {
+            let pair = UInt32(truncatingIfNeeded: rest % 100)
+            sum &+= UInt64(pair % 10 * 3 + pair / 10)
+            rest /= 100
         }
         return (10 - sum % 10) % 10 == value % 10
     }

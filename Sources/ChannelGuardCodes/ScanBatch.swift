@@ -116,6 +116,26 @@ public struct ScanBatch: Sendable {
         records.append(record)
     }
 
+    /// The event at `index`, its text fields copied out (for tools and tests, not the hot path).
+    public func event(at index: Int) -> Event {
+        var event = Event(
+            step: steps[index],
+            region: regions[index],
+            time: times[index],
+            kind: kinds[index],
+            key: keys[index]
+        )
+        func bytes(_ range: TextRange) -> ArraySlice<UInt8> { ArraySlice(text[Int(range.start)..<Int(range.end)]) }
+        event.serial = bytes(serials[index])
+        event.price = prices[index]
+        event.party = bytes(parties[index])
+        event.device = bytes(devices[index])
+        event.sequence = sequences[index]
+        event.latitude = latitudes[index]
+        event.longitude = longitudes[index]
+        return event
+    }
+
     public mutating func reject(record: Int32, _ rejection: CodeRejection) {
         rejections.append((record, rejection))
     }

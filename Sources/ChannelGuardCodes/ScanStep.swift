@@ -24,3 +24,27 @@ public enum ScanStep: String, CaseIterable, Sendable, Codable {
         }
     }
 }
+
+extension ScanStep {
+    /// The step named by wire bytes (`sell`), compared without building a string: the name's bytes
+    /// read as one little-endian number.
+    @inline(__always)
+    public init?(bytes: UnsafeBufferPointer<UInt8>) {
+        guard (4...8).contains(bytes.count) else { return nil }
+        var packed: UInt64 = 0
+        for byte in bytes.reversed() {
+            guard byte != 0 else { return nil }  // a NUL would compare like the zero padding
+            packed = packed << 8 | UInt64(byte)
+        }
+        switch packed {
+        case 0x7069_6873: self = .ship
+        case 0x65_7669_6563_6572: self = .receive
+        case 0x6C6C_6573: self = .sell
+        case 0x6574_6176_6974_6361: self = .activate
+        case 0x74_6365_7073_6E69: self = .inspect
+        case 0x6E72_7574_6572: self = .return
+        default: return nil
+        }
+    }
+
+}

@@ -15,26 +15,26 @@ public enum ScanTime {
             }
             return value
         }
-        func expect(_ index: Int, _ characters: String) throws(CodeRejection) {
-            guard index < text.count, characters.utf8.contains(text[index]) else {
+        func expect(_ index: Int, _ character: UInt8, or other: UInt8 = 0) throws(CodeRejection) {
+            guard index < text.count, text[index] == character || (other != 0 && text[index] == other) else {
                 throw bad(min(index, text.count), "expected YYYY-MM-DDTHH:MM:SS and Z or an offset")
             }
         }
         let year = try number(0, 4)
-        try expect(4, "-")
+        try expect(4, UInt8(ascii: "-"))
         let month = try number(5, 2)
-        try expect(7, "-")
+        try expect(7, UInt8(ascii: "-"))
         let day = try number(8, 2)
-        try expect(10, "Tt")
+        try expect(10, UInt8(ascii: "T"), or: UInt8(ascii: "t"))
         let hour = try number(11, 2)
-        try expect(13, ":")
+        try expect(13, UInt8(ascii: ":"))
         let minute = try number(14, 2)
-        try expect(16, ":")
+        try expect(16, UInt8(ascii: ":"))
         let second = try number(17, 2)
         guard year >= 1970 else { throw bad(0, "years before 1970 are not scan times") }
         guard (1...12).contains(month) else { throw bad(5, "no such month") }
         let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
-        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+        let days = ScanTime.daysIn(month: month, leap: leap)
         guard (1...days).contains(day) else { throw bad(8, "no such day in that month") }
         guard hour <= 23 else { throw bad(11, "no such hour") }
         guard minute <= 59 else { throw bad(14, "no such minute") }
@@ -59,7 +59,7 @@ public enum ScanTime {
         case UInt8(ascii: "+"), UInt8(ascii: "-"):
             let sign = text[index] == UInt8(ascii: "-") ? -1 : 1
             let offsetHours = try number(index + 1, 2)
-            try expect(index + 3, ":")
+            try expect(index + 3, UInt8(ascii: ":"))
             let offsetMinutesPart = try number(index + 4, 2)
             guard offsetHours <= 23, offsetMinutesPart <= 59 else { throw bad(index, "no such offset") }
             offsetMinutes = sign * (offsetHours * 60 + offsetMinutesPart)
@@ -72,6 +72,16 @@ public enum ScanTime {
             Int64(daysSinceEpoch(year: year, month: month, day: day)) * 86_400
             + Int64(hour * 3_600 + minute * 60 + second - offsetMinutes * 60)
         return seconds * 1_000 + Int64(milliseconds)
+    }
+
+    /// The number of days in a month (1–12); no table, so nothing is allocated.
+    @inline(__always)
+    static func daysIn(month: Int, leap: Bool) -> Int {
+        switch month {
+        case 2: leap ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
     }
 
     /// Days from 1970-01-01 to a proleptic Gregorian date (the civil-from-days inverse).

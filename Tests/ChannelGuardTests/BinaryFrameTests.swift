@@ -1,4 +1,5 @@
 import ChannelGuardCodes
+import ChannelGuardCommerce
 import Testing
 
 @Suite struct BinaryFrameTests {
@@ -152,6 +153,45 @@ import Testing
         #expect(decoded.records == [0, 1, 2, 5, 6])
         #expect(decoded.rejections.map(\.record) == [3, 4])
         #expect(decoded.rejections.map(\.rejection.reason) == [.badRegion, .badCheckDigit])
+    }
+
+    /// Random 14- and 18-digit keys (and some too long): a record is refused for its check digit
+    /// exactly when the GS1 rule on the key's digits says it is wrong.
+    @Test func keyCheckDigitsFollowTheGS1Rule() throws {
+        var random = SplitMix64(seed: 14)
+        var events = ScanBatch()
+        var expected: [Bool] = []
+        for record in 0..<2_000 {
+            let item = record % 2 == 0
+            let digits = item ? 14 : 18
+            let dataDigits = (0..<(digits - 1)).map { _ in String(Int.random(in: 0...9, using: &random)) }.joined()
+            var key = UInt64(dataDigits + String(GS1CheckDigit.compute(forDataDigits: dataDigits)!))!
+            switch record % 5 {
+            case 0: key = key / 10 * 10 + (key % 10 + UInt64.random(in: 1...9, using: &random)) % 10  // wrong digit
+            case 1: key += (item ? 100_000_000_000_000 : 1_000_000_000_000_000_000)  // one digit too many
+            default: break
+            }
+            let text = String(key)
+            let valid =
+                text.count <= digits
+                && GS1CheckDigit.isValid(String(repeating: "0", count: digits - text.count) + text)
+            expected.append(valid)
+            var event = ScanBatch.Event(
+                step: .sell,
+                region: 440_305,
+                time: 0,
+                kind: item ? .item : .logisticUnit,
+                key: key
+            )
+            if item { event.serial = ArraySlice("S\(record)".utf8) }
+            events.append(event, record: Int32(record))
+        }
+        let frame = try encoder.encode(events, sequence: 9)
+        var decoded = ScanBatch()
+        _ = try decode(frame, into: &decoded).get()
+        #expect(decoded.records == expected.indices.filter { expected[$0] }.map(Int32.init))
+        #expect(decoded.rejections.allSatisfy { $0.rejection.reason == .badCheckDigit })
+        #expect(expected.contains(false) && expected.contains(true))
     }
 
     @Test func aRecordCutShortEndsTheFrame() throws {
