@@ -79,6 +79,47 @@ extension GS1Linter {
         return nil
     }
 
+    static func alpha2Country(_ data: UnsafeBufferPointer<UInt8>) -> Failure? {
+        guard data.count == 2, ISO3166.isAlpha2(data[0], data[1]) else {
+            return Failure(reason: .badValue, offset: 0, message: "not an ISO 3166 alpha-2 country code")
+        }
+        return nil
+    }
+
+    /// An IBAN (ISO 13616): an alpha-2 country, two check digits, then up to 30 letters and digits;
+    /// moved and read as a number with letters as 10–35, it leaves 1 modulo 97.
+    static func iban(_ data: UnsafeBufferPointer<UInt8>) -> Failure? {
+        guard (5...34).contains(data.count) else {
+            return Failure(reason: .badValue, offset: 0, message: "an IBAN has 5 to 34 characters")
+        }
+        guard ISO3166.isAlpha2(data[0], data[1]) else {
+            return Failure(
+                reason: .badValue,
+                offset: 0,
+                message: "an IBAN starts with an ISO 3166 alpha-2 country code"
+            )
+        }
+        for index in 2..<4 where digit(data[index]) == nil {
+            return Failure(reason: .badValue, offset: index, message: "an IBAN's check digits are numeric")
+        }
+        var remainder = 0
+        for step in 0..<data.count {
+            let index = (step + 4) % data.count  // country and check digits go to the end
+            let byte = data[index]
+            if let value = digit(byte) {
+                remainder = (remainder * 10 + value) % 97
+            } else if (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) {
+                remainder = (remainder * 100 + Int(byte - UInt8(ascii: "A")) + 10) % 97
+            } else {
+                return Failure(reason: .badValue, offset: index, message: "an IBAN holds only A–Z and 0–9")
+            }
+        }
+        guard remainder == 1 else {
+            return Failure(reason: .badCheckDigit, offset: 2, message: "the IBAN check digits do not match")
+        }
+        return nil
+    }
+
     static func pieceOfTotal(_ data: UnsafeBufferPointer<UInt8>) -> Failure? {
         let half = data.count / 2
         guard data.count % 2 == 0, let piece = decimal(data, 0, half), let total = decimal(data, half, half) else {

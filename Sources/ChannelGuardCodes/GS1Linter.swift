@@ -1,9 +1,9 @@
 /// The content checks ("linters") the GS1 Barcode Syntax Dictionary names for AI components.
 ///
 /// Every linter name in the dictionary has a case, so a dictionary naming an unknown check fails
-/// to load instead of being half-applied. ``isImplemented`` is false for the checks that need an
-/// external reference list not yet in the project (ISO 3166 alpha-2 country codes, IBAN formats,
-/// package types, coupon structures); those are not applied yet.
+/// to load instead of being half-applied. ``isImplemented`` is false for the checks not yet in the
+/// project — UN/ECE Recommendation 21 package types and the coupon structures of AIs 8110 and
+/// 8112 — which are not applied yet.
 public enum GS1Linter: String, Sendable, CaseIterable {
     case csum, csumalpha, gcppos1, gcppos2
     case yymmd0, yymmdd, yyyymmdd, hhmi, hh, mi, ss
@@ -15,7 +15,7 @@ public enum GS1Linter: String, Sendable, CaseIterable {
     /// Whether ChannelGuard applies this check.
     public var isImplemented: Bool {
         switch self {
-        case .iso3166alpha2, .iban, .packagetype, .couponcode, .couponposoffer:
+        case .packagetype, .couponcode, .couponposoffer:
             false
         default: true
         }
@@ -66,6 +66,8 @@ public enum GS1Linter: String, Sendable, CaseIterable {
         case .pcenc: return Self.percentEncoding(data)
         case .iso3166: return Self.country(data, allowing999: false)
         case .iso3166999: return Self.country(data, allowing999: true)
+        case .iso3166alpha2: return Self.alpha2Country(data)
+        case .iban: return Self.iban(data)
         case .iso4217:
             guard data.count == 3, let code = Self.decimal(data, 0, 3), ISO4217.numericCodes.contains(code) else {
                 return Failure(reason: .badValue, offset: 0, message: "not an ISO 4217 currency code")

@@ -17,4 +17,53 @@ enum ISO3166 {
         768, 772, 776, 780, 784, 788, 792, 795, 796, 798, 800, 804, 807, 818, 826, 831,
         832, 833, 834, 840, 850, 854, 858, 860, 862, 876, 882, 887, 894,
     ]
+
+    /// ISO 3166-1 alpha-2 codes: the 249 assigned codes, for the GS1 `iso3166alpha2` check
+    /// (AIs 4307 and 4317) and the country of an IBAN (AI 8007).
+    static let alpha2Codes: [String] = [
+        "AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU", "AW", "AX", "AZ", "BA", "BB",
+        "BD", "BE",
+        "BF", "BG", "BH", "BI", "BJ", "BL", "BM", "BN", "BO", "BQ", "BR", "BS", "BT", "BV", "BW", "BY", "BZ", "CA",
+        "CC", "CD",
+        "CF", "CG", "CH", "CI", "CK", "CL", "CM", "CN", "CO", "CR", "CU", "CV", "CW", "CX", "CY", "CZ", "DE", "DJ",
+        "DK", "DM",
+        "DO", "DZ", "EC", "EE", "EG", "EH", "ER", "ES", "ET", "FI", "FJ", "FK", "FM", "FO", "FR", "GA", "GB", "GD",
+        "GE", "GF",
+        "GG", "GH", "GI", "GL", "GM", "GN", "GP", "GQ", "GR", "GS", "GT", "GU", "GW", "GY", "HK", "HM", "HN", "HR",
+        "HT", "HU",
+        "ID", "IE", "IL", "IM", "IN", "IO", "IQ", "IR", "IS", "IT", "JE", "JM", "JO", "JP", "KE", "KG", "KH", "KI",
+        "KM", "KN",
+        "KP", "KR", "KW", "KY", "KZ", "LA", "LB", "LC", "LI", "LK", "LR", "LS", "LT", "LU", "LV", "LY", "MA", "MC",
+        "MD", "ME",
+        "MF", "MG", "MH", "MK", "ML", "MM", "MN", "MO", "MP", "MQ", "MR", "MS", "MT", "MU", "MV", "MW", "MX", "MY",
+        "MZ", "NA",
+        "NC", "NE", "NF", "NG", "NI", "NL", "NO", "NP", "NR", "NU", "NZ", "OM", "PA", "PE", "PF", "PG", "PH", "PK",
+        "PL", "PM",
+        "PN", "PR", "PS", "PT", "PW", "PY", "QA", "RE", "RO", "RS", "RU", "RW", "SA", "SB", "SC", "SD", "SE", "SG",
+        "SH", "SI",
+        "SJ", "SK", "SL", "SM", "SN", "SO", "SR", "SS", "ST", "SV", "SX", "SY", "SZ", "TC", "TD", "TF", "TG", "TH",
+        "TJ", "TK",
+        "TL", "TM", "TN", "TO", "TR", "TT", "TV", "TW", "TZ", "UA", "UG", "UM", "US", "UY", "UZ", "VA", "VC", "VE",
+        "VG", "VI",
+        "VN", "VU", "WF", "WS", "YE", "YT", "ZA", "ZM", "ZW",
+    ]
+
+    /// One bit per two-letter combination (`(first - 'A') * 26 + second - 'A'`).
+    private static let alpha2Bitmap: [UInt64] = {
+        var bits = [UInt64](repeating: 0, count: (26 * 26 + 63) / 64)
+        for code in alpha2Codes {
+            let bytes = Array(code.utf8)
+            let index = Int(bytes[0] - UInt8(ascii: "A")) * 26 + Int(bytes[1] - UInt8(ascii: "A"))
+            bits[index / 64] |= 1 << UInt64(index % 64)
+        }
+        return bits
+    }()
+
+    /// Whether the two bytes are an assigned alpha-2 code.
+    static func isAlpha2(_ first: UInt8, _ second: UInt8) -> Bool {
+        let letters = UInt8(ascii: "A")...UInt8(ascii: "Z")
+        guard letters.contains(first), letters.contains(second) else { return false }
+        let index = Int(first - UInt8(ascii: "A")) * 26 + Int(second - UInt8(ascii: "A"))
+        return alpha2Bitmap[index / 64] & (1 << UInt64(index % 64)) != 0
+    }
 }

@@ -18,29 +18,30 @@ struct RecordCursor {
         var serialRange = 0..<0
         var partyRange = 0..<0
         var deviceRange = 0..<0
-        switch read(serial: &serialRange, party: &partyRange, device: &deviceRange) {
-        case .success(let event):
-            batch.append(
-                event,
-                serial: UnsafeBufferPointer(rebasing: bytes[serialRange]),
-                party: UnsafeBufferPointer(rebasing: bytes[partyRange]),
-                device: UnsafeBufferPointer(rebasing: bytes[deviceRange]),
-                record: record
-            )
-            return nil
-        case .failure(let rejection):
+        // Filled in place: returning the event in a `Result` copied it twice per record.
+        var event = ScanBatch.Event(step: .ship, region: 0, time: 0, kind: .item, key: 0)
+        if let rejection = read(into: &event, serial: &serialRange, party: &partyRange, device: &deviceRange) {
             return rejection
         }
+        batch.append(
+            event,
+            serial: UnsafeBufferPointer(rebasing: bytes[serialRange]),
+            party: UnsafeBufferPointer(rebasing: bytes[partyRange]),
+            device: UnsafeBufferPointer(rebasing: bytes[deviceRange]),
+            record: record
+        )
+        return nil
     }
 
     private mutating func read(
+        into event: inout ScanBatch.Event,
         serial serialRange: inout Range<Int>,
         party partyRange: inout Range<Int>,
         device deviceRange: inout Range<Int>
-    ) -> Result<ScanBatch.Event, CodeRejection> {
+    ) -> CodeRejection? {
         let start = position
         // Fixed part: 1 + 1 + 4 + 8 + 8 + 1 bytes.
-        guard position + 23 <= bytes.count else { return .failure(truncated(start)) }
+        guard position + 23 <= bytes.count else { return truncated(start) }
         let stepCode = bytes[position]
         let kindCode = bytes[position + 1]
         let region = WireReader.uint32(bytes, position + 2)
@@ -48,31 +49,33 @@ struct RecordCursor {
         let key = WireReader.uint64(bytes, position + 14)
         let serialLength = Int(bytes[position + 22])
         position += 23
-        guard position + serialLength + 1 <= bytes.count else { return .failure(truncated(start)) }
+        guard position + serialLength + 1 <= bytes.count else { return truncated(start) }
         serialRange = position..<position + serialLength
         let serial = UnsafeBufferPointer(rebasing: bytes[serialRange])
         position += serialLength
         let present = bytes[position]
         position += 1
         // The record's extent is known only after its optional fields; read them before judging it.
-        var event = ScanBatch.Event(step: .ship, region: region, time: time, kind: .item, key: key)
+        event.region = region
+        event.time = time
+        event.key = key
         var problem: CodeRejection?
         func flag(_ reason: CodeRejection.Reason, _ at: Int, _ message: String) {
             if problem == nil { problem = CodeRejection(reason, at: at, message) }
         }
         if present & ~BinaryFrame.Field.all != 0 {
-            return .failure(CodeRejection(.badRecord, at: position - 1, "unknown field bits"))
+            return CodeRejection(.badRecord, at: position - 1, "unknown field bits")
         }
         if present & BinaryFrame.Field.price != 0 {
-            guard position + 8 <= bytes.count else { return .failure(truncated(start)) }
+            guard position + 8 <= bytes.count else { return truncated(start) }
             event.price = Int64(bitPattern: WireReader.uint64(bytes, position))
             if event.price < 0 { flag(.badField, position, "a negative price") }
             position += 8
         }
         for bit in [BinaryFrame.Field.party, BinaryFrame.Field.device] where present & bit != 0 {
-            guard position < bytes.count else { return .failure(truncated(start)) }
+            guard position < bytes.count else { return truncated(start) }
             let length = Int(bytes[position])
-            guard position + 1 + length <= bytes.count else { return .failure(truncated(start)) }
+            guard position + 1 + length <= bytes.count else { return truncated(start) }
             let text = UnsafeBufferPointer(rebasing: bytes[position + 1..<position + 1 + length])
             if bit == BinaryFrame.Field.party {
                 if !(1...32).contains(length) || !text.allSatisfy(LineField.isPartyCharacter) {
@@ -88,12 +91,12 @@ struct RecordCursor {
             position += 1 + length
         }
         if present & BinaryFrame.Field.sequence != 0 {
-            guard position + 8 <= bytes.count else { return .failure(truncated(start)) }
+            guard position + 8 <= bytes.count else { return truncated(start) }
             event.sequence = WireReader.uint64(bytes, position)
             position += 8
         }
         if present & BinaryFrame.Field.position != 0 {
-            guard position + 8 <= bytes.count else { return .failure(truncated(start)) }
+            guard position + 8 <= bytes.count else { return truncated(start) }
             event.latitude = Int32(bitPattern: WireReader.uint32(bytes, position))
             event.longitude = Int32(bitPattern: WireReader.uint32(bytes, position + 4))
             if abs(Int(event.latitude)) > 90_000_000 || abs(Int(event.longitude)) > 180_000_000 {
@@ -131,11 +134,10 @@ struct RecordCursor {
         }
         if let problem {
             // A problem that is not about the record's extent lets the next record be read.
-            return .failure(
-                problem.reason == .badRecord ? CodeRejection(.badValue, at: problem.offset, problem.message) : problem
-            )
+            return problem.reason == .badRecord
+                ? CodeRejection(.badValue, at: problem.offset, problem.message) : problem
         }
-        return .success(event)
+        return nil
     }
 
     private func truncated(_ start: Int) -> CodeRejection {

@@ -184,6 +184,26 @@ import Testing
         #expect(rejection("(01)06901234567892(21)X(7040)1AB.")?.reason == .badValue)
     }
 
+    @Test func alphaCountryCodesAndIBANsAreChecked() {
+        let sscc = "(00)106141411234567897"
+        #expect(accepted(sscc + "(4307)CN") != nil)  // ship-to country
+        #expect(accepted(sscc + "(4317)DE") != nil)  // return-to country
+        for bad in ["XX", "cn", "AA", "UK"] {  // unassigned, lower case, the BSI "UK" is not ISO
+            let rejection = rejection(sscc + "(4307)" + bad)
+            #expect(rejection?.reason == .badValue && rejection?.offset == 22 + 6, "\(bad)")
+        }
+        // AI 8007 needs 415 and 415 needs 8020; a valid set names no unit, so it ends not_serialised.
+        let payment = "(415)0614141000418(8020)REF1(8007)"
+        #expect(rejection(payment + "GB82WEST12345698765432")?.reason == .notSerialised)  // ISO 13616 example
+        #expect(rejection(payment + "DE89370400440532013000")?.reason == .notSerialised)
+        let wrongCheck = rejection(payment + "GB82WEST12345698765433")
+        #expect(wrongCheck?.reason == .badCheckDigit && wrongCheck?.offset == 34 + 2)
+        #expect(rejection(payment + "XX82WEST12345698765432")?.reason == .badValue)  // no such country
+        #expect(rejection(payment + "GB8AWEST12345698765432")?.reason == .badValue)  // check digits not numeric
+        #expect(rejection(payment + "GB82west12345698765432")?.reason == .badValue)  // lower case
+        #expect(rejection(payment + "GB82")?.reason == .badValue)  // too short
+    }
+
     @Test func linterChecks() {
         let base = "(01)06901234567892(21)X"
         // An ITIP piece passes its checks; as a key it is not a single serialised unit for ChannelGuard.

@@ -46,6 +46,8 @@ import Testing
             case .hyphen: chars = ["-"]
             case .iso5218: chars = ["2"]
             case .iso3166, .iso3166999: chars = digits("156")
+            case .iso3166alpha2: chars = ["C", "N"]
+            case .iban: chars = Array(Self.iban(length: max(5, length), using: &random))
             case .yymmd0, .yymmdd: chars = digits("261231")
             case .yyyymmdd: chars = digits("20261231")
             case .hhmi: chars = digits("2359")
@@ -74,6 +76,19 @@ import Testing
             }
         }
         return String(chars)
+    }
+
+    /// A valid IBAN of `length` characters: a country, the check digits, then letters and digits.
+    static func iban(length: Int, using random: inout some RandomNumberGenerator) -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+        let account = String((0..<(length - 4)).map { _ in alphabet.randomElement(using: &random)! })
+        var remainder = 0
+        for character in account + "CN00" {
+            let value = character.isNumber ? Int(String(character))! : Int(character.asciiValue! - 55)
+            remainder = (remainder * (value < 10 ? 10 : 100) + value) % 97
+        }
+        let check = 98 - remainder
+        return "CN" + (check < 10 ? "0" : "") + String(check) + account
     }
 
     static func percentEncoded(_ text: String) -> String {
