@@ -30,6 +30,11 @@ let benchmarks: @Sendable () -> Void = {
     let frame = try! BinaryFrameEncoder(gatewayID: 7, secret: secret).encode(template, sequence: 1)
     let frameDecoder = BinaryFrameDecoder { _ in secret }
 
+    // What the harness itself allocates per sample: the floor under every "Malloc (total)" below.
+    Benchmark("Harness baseline, no work") { benchmark in
+        for _ in benchmark.scaledIterations { blackHole(events) }
+    }
+
     for (name, codes) in [
         ("element strings, bracketed", elementStrings), ("element strings, ]d2 + GS", unbracketed),
         ("Digital Link URIs", digitalLinks),
