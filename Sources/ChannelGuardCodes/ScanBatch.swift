@@ -1,7 +1,11 @@
-/// Decoded scan events in columns: one array per field, so a batch of thousands of events is a
-/// handful of allocations, and the pipeline reads each column in a tight loop.
+/// Decoded scan events in columns: one contiguous block per field, so a batch of thousands of
+/// events is a handful of allocations, and the pipeline reads each column in a tight loop.
 ///
 /// Variable-length text (serials, parties, devices) lives in one byte arena with end offsets.
+/// The columns share one storage object: appending checks its uniqueness once per event (not once
+/// per column, as thirteen arrays did) and, once the batch has reached its working size, neither
+/// appending nor ``removeAll()`` allocates. Copies of a batch share storage until one of them is
+/// changed (copy on write), like the standard collections.
 public struct ScanBatch: Sendable {
     /// What the code names.
     public enum KeyKind: UInt8, Sendable {
@@ -11,32 +15,6 @@ public struct ScanBatch: Sendable {
         case logisticUnit = 2
     }
 
-    public private(set) var steps: [ScanStep] = []
-    /// GB/T 2260 region codes (6-digit value).
-    public private(set) var regions: [UInt32] = []
-    /// Milliseconds since 1970-01-01T00:00:00Z.
-    public private(set) var times: [Int64] = []
-    public private(set) var kinds: [KeyKind] = []
-    /// The GTIN-14 (items) or SSCC-18 (logistic units) as a number: both fit 64 bits.
-    public private(set) var keys: [UInt64] = []
-    /// Serial of each item (empty for logistic units), in ``text``.
-    public private(set) var serials: [TextRange] = []
-    /// Price in fen (1/100 CNY); -1 when not reported.
-    public private(set) var prices: [Int64] = []
-    public private(set) var parties: [TextRange] = []
-    public private(set) var devices: [TextRange] = []
-    /// Gateway sequence number; 0 when not reported.
-    public private(set) var sequences: [UInt64] = []
-    /// Latitude and longitude in micro-degrees; `Int32.min` when not reported.
-    public private(set) var latitudes: [Int32] = []
-    public private(set) var longitudes: [Int32] = []
-    /// The record (line or frame record) each event came from, counting from 0.
-    public private(set) var records: [Int32] = []
-    /// The arena holding serials, parties and devices.
-    public private(set) var text: [UInt8] = []
-    /// Records that were rejected, with why and where.
-    public private(set) var rejections: [(record: Int32, rejection: CodeRejection)] = []
-
     /// A slice of ``text``.
     public struct TextRange: Hashable, Sendable {
         public var start: UInt32
@@ -44,13 +22,49 @@ public struct ScanBatch: Sendable {
         public static let empty = TextRange(start: 0, end: 0)
     }
 
-    public init() {}
+    private var storage: Storage
+    /// Records that were rejected, with why and where.
+    public private(set) var rejections: [(record: Int32, rejection: CodeRejection)] = []
 
-    public var count: Int { steps.count }
+    public init() {
+        storage = Storage(capacity: 0, textCapacity: 0)
+    }
+
+    public var count: Int { storage.count }
+
+    public var steps: Column<ScanStep> { Column(storage, storage.columns.steps) }
+    /// GB/T 2260 region codes (6-digit value).
+    public var regions: Column<UInt32> { Column(storage, storage.columns.regions) }
+    /// Milliseconds since 1970-01-01T00:00:00Z.
+    public var times: Column<Int64> { Column(storage, storage.columns.times) }
+    public var kinds: Column<KeyKind> { Column(storage, storage.columns.kinds) }
+    /// The GTIN-14 (items) or SSCC-18 (logistic units) as a number: both fit 64 bits.
+    public var keys: Column<UInt64> { Column(storage, storage.columns.keys) }
+    /// Serial of each item (empty for logistic units), in ``text``.
+    public var serials: Column<TextRange> { Column(storage, storage.columns.serials) }
+    /// Price in fen (1/100 CNY); -1 when not reported.
+    public var prices: Column<Int64> { Column(storage, storage.columns.prices) }
+    public var parties: Column<TextRange> { Column(storage, storage.columns.parties) }
+    public var devices: Column<TextRange> { Column(storage, storage.columns.devices) }
+    /// Gateway sequence number; 0 when not reported.
+    public var sequences: Column<UInt64> { Column(storage, storage.columns.sequences) }
+    /// Latitude and longitude in micro-degrees; `Int32.min` when not reported.
+    public var latitudes: Column<Int32> { Column(storage, storage.columns.latitudes) }
+    public var longitudes: Column<Int32> { Column(storage, storage.columns.longitudes) }
+    /// The record (line or frame record) each event came from, counting from 0.
+    public var records: Column<Int32> { Column(storage, storage.columns.records) }
+    /// The arena holding serials, parties and devices.
+    public var text: Column<UInt8> { Column(storage, storage.columns.text, count: storage.textCount) }
 
     /// The string a range names.
     public func string(_ range: TextRange) -> String {
-        String(decoding: text[Int(range.start)..<Int(range.end)], as: UTF8.self)
+        String(
+            decoding: UnsafeBufferPointer(
+                start: storage.columns.text + Int(range.start),
+                count: Int(range.end - range.start)
+            ),
+            as: UTF8.self
+        )
     }
 
     /// One event's fields, for appending.
@@ -78,22 +92,17 @@ public struct ScanBatch: Sendable {
     }
 
     public mutating func append(_ event: Event, record: Int32) {
-        steps.append(event.step)
-        regions.append(event.region)
-        times.append(event.time)
-        kinds.append(event.kind)
-        keys.append(event.key)
-        serials.append(store(event.serial))
-        prices.append(event.price)
-        parties.append(store(event.party))
-        devices.append(store(event.device))
-        sequences.append(event.sequence)
-        latitudes.append(event.latitude)
-        longitudes.append(event.longitude)
-        records.append(record)
+        event.serial.withUnsafeBufferPointer { serial in
+            event.party.withUnsafeBufferPointer { party in
+                event.device.withUnsafeBufferPointer { device in
+                    append(event, serial: serial, party: party, device: device, record: record)
+                }
+            }
+        }
     }
 
     /// Appends an event whose text fields are read straight from the input bytes (no copies on the way).
+    @inline(__always)
     public mutating func append(
         _ event: Event,
         serial: UnsafeBufferPointer<UInt8>,
@@ -101,19 +110,32 @@ public struct ScanBatch: Sendable {
         device: UnsafeBufferPointer<UInt8>,
         record: Int32
     ) {
-        steps.append(event.step)
-        regions.append(event.region)
-        times.append(event.time)
-        kinds.append(event.kind)
-        keys.append(event.key)
-        serials.append(store(serial))
-        prices.append(event.price)
-        parties.append(store(party))
-        devices.append(store(device))
-        sequences.append(event.sequence)
-        latitudes.append(event.latitude)
-        longitudes.append(event.longitude)
-        records.append(record)
+        let storage = writableStorage(text: serial.count + party.count + device.count)
+        let columns = storage.columns
+        let index = storage.count
+        var textEnd = storage.textCount
+        @inline(__always) func store(_ bytes: UnsafeBufferPointer<UInt8>) -> TextRange {
+            guard let base = bytes.baseAddress, !bytes.isEmpty else { return .empty }
+            let start = textEnd
+            (columns.text + start).update(from: base, count: bytes.count)
+            textEnd = start + bytes.count
+            return TextRange(start: UInt32(start), end: UInt32(textEnd))
+        }
+        columns.steps[index] = event.step
+        columns.regions[index] = event.region
+        columns.times[index] = event.time
+        columns.kinds[index] = event.kind
+        columns.keys[index] = event.key
+        columns.serials[index] = store(serial)
+        columns.prices[index] = event.price
+        columns.parties[index] = store(party)
+        columns.devices[index] = store(device)
+        columns.sequences[index] = event.sequence
+        columns.latitudes[index] = event.latitude
+        columns.longitudes[index] = event.longitude
+        columns.records[index] = record
+        storage.count = index + 1
+        storage.textCount = textEnd
     }
 
     /// The event at `index`, its text fields copied out (for tools and tests, not the hot path).
@@ -140,36 +162,33 @@ public struct ScanBatch: Sendable {
         rejections.append((record, rejection))
     }
 
+    /// Makes room for `events` more events and `textBytes` more bytes of text without growing again.
+    public mutating func reserveCapacity(events: Int, textBytes: Int) {
+        _ = writableStorage(text: 0)
+        storage.grow(to: storage.count + events)
+        storage.growText(to: storage.textCount + textBytes)
+    }
+
     /// Empties the batch, keeping its capacity for the next one.
     public mutating func removeAll() {
-        steps.removeAll(keepingCapacity: true)
-        regions.removeAll(keepingCapacity: true)
-        times.removeAll(keepingCapacity: true)
-        kinds.removeAll(keepingCapacity: true)
-        keys.removeAll(keepingCapacity: true)
-        serials.removeAll(keepingCapacity: true)
-        prices.removeAll(keepingCapacity: true)
-        parties.removeAll(keepingCapacity: true)
-        devices.removeAll(keepingCapacity: true)
-        sequences.removeAll(keepingCapacity: true)
-        latitudes.removeAll(keepingCapacity: true)
-        longitudes.removeAll(keepingCapacity: true)
-        records.removeAll(keepingCapacity: true)
-        text.removeAll(keepingCapacity: true)
+        if isKnownUniquelyReferenced(&storage) {
+            storage.count = 0
+            storage.textCount = 0
+        } else {
+            storage = Storage(capacity: storage.capacity, textCapacity: storage.textCapacity)
+        }
         rejections.removeAll(keepingCapacity: true)
     }
 
-    private mutating func store(_ bytes: UnsafeBufferPointer<UInt8>) -> TextRange {
-        guard !bytes.isEmpty else { return .empty }
-        let start = UInt32(text.count)
-        text.append(contentsOf: bytes)
-        return TextRange(start: start, end: UInt32(text.count))
-    }
-
-    private mutating func store(_ bytes: ArraySlice<UInt8>) -> TextRange {
-        guard !bytes.isEmpty else { return .empty }
-        let start = UInt32(text.count)
-        text.append(contentsOf: bytes)
-        return TextRange(start: start, end: UInt32(text.count))
+    /// The storage, unshared and with room for one more event and `text` more bytes.
+    @inline(__always)
+    private mutating func writableStorage(text: Int) -> Storage {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+        let storage = storage
+        if storage.count == storage.capacity { storage.grow(to: max(64, storage.capacity * 2)) }
+        if storage.textCount + text > storage.textCapacity {
+            storage.growText(to: max(1_024, storage.textCapacity * 2, storage.textCount + text))
+        }
+        return storage
     }
 }
