@@ -40,6 +40,20 @@ public enum BinaryFrame {
 
     static func stepCode(_ step: ScanStep) -> UInt8 { UInt8(steps.firstIndex(of: step)!) }
 
+    /// The step of a wire code (the order of ``steps``), without reading the table.
+    @inline(__always)
+    static func step(code: UInt8) -> ScanStep? {
+        switch code {
+        case 0: .ship
+        case 1: .receive
+        case 2: .sell
+        case 3: .activate
+        case 4: .inspect
+        case 5: .return
+        default: nil
+        }
+    }
+
     /// Record field presence bits.
     enum Field {
         static let price: UInt8 = 1
@@ -67,12 +81,14 @@ enum WireReader {
 
     @inline(__always)
     static func uint32(_ b: UnsafeBufferPointer<UInt8>, _ at: Int) -> UInt32 {
-        UInt32(b[at]) << 24 | UInt32(b[at + 1]) << 16 | UInt32(b[at + 2]) << 8 | UInt32(b[at + 3])
+        precondition(at >= 0 && at + 4 <= b.count)
+        return UInt32(bigEndian: UnsafeRawPointer(b.baseAddress! + at).loadUnaligned(as: UInt32.self))
     }
 
     @inline(__always)
     static func uint64(_ b: UnsafeBufferPointer<UInt8>, _ at: Int) -> UInt64 {
-        UInt64(uint32(b, at)) << 32 | UInt64(uint32(b, at + 4))
+        precondition(at >= 0 && at + 8 <= b.count)
+        return UInt64(bigEndian: UnsafeRawPointer(b.baseAddress! + at).loadUnaligned(as: UInt64.self))
     }
 }
 

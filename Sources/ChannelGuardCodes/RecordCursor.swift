@@ -33,6 +33,8 @@ struct RecordCursor {
         return nil
     }
 
+    /// Reads one record: first its extent (so that a bad value still lets the next record be
+    /// found), then its checks in a fixed order, returning the first that fails.
     private mutating func read(
         into event: inout ScanBatch.Event,
         serial serialRange: inout Range<Int>,
@@ -51,44 +53,37 @@ struct RecordCursor {
         position += 23
         guard position + serialLength + 1 <= bytes.count else { return truncated(start) }
         serialRange = position..<position + serialLength
-        let serial = UnsafeBufferPointer(rebasing: bytes[serialRange])
         position += serialLength
         let present = bytes[position]
         position += 1
-        // The record's extent is known only after its optional fields; read them before judging it.
-        event.region = region
-        event.time = time
-        event.key = key
-        var problem: CodeRejection?
-        func flag(_ reason: CodeRejection.Reason, _ at: Int, _ message: String) {
-            if problem == nil { problem = CodeRejection(reason, at: at, message) }
-        }
-        if present & ~BinaryFrame.Field.all != 0 {
+        guard present & ~BinaryFrame.Field.all == 0 else {
             return CodeRejection(.badRecord, at: position - 1, "unknown field bits")
         }
+        var priceAt = -1
+        var partyAt = -1
+        var deviceAt = -1
+        var coordinatesAt = -1
         if present & BinaryFrame.Field.price != 0 {
             guard position + 8 <= bytes.count else { return truncated(start) }
             event.price = Int64(bitPattern: WireReader.uint64(bytes, position))
-            if event.price < 0 { flag(.badField, position, "a negative price") }
+            priceAt = position
             position += 8
         }
-        for bit in [BinaryFrame.Field.party, BinaryFrame.Field.device] where present & bit != 0 {
-            guard position < bytes.count else { return truncated(start) }
-            let length = Int(bytes[position])
-            guard position + 1 + length <= bytes.count else { return truncated(start) }
-            let text = UnsafeBufferPointer(rebasing: bytes[position + 1..<position + 1 + length])
-            if bit == BinaryFrame.Field.party {
-                if !(1...32).contains(length) || !text.allSatisfy(LineField.isPartyCharacter) {
-                    flag(.badField, position, "party: a distributor code of 1 to 32 of A–Z, 0–9, '-', '_'")
-                }
-                partyRange = position + 1..<position + 1 + length
-            } else {
-                if !(1...64).contains(length) || !text.allSatisfy({ (0x21...0x7E).contains($0) }) {
-                    flag(.badField, position, "device: 1 to 64 printable ASCII characters")
-                }
-                deviceRange = position + 1..<position + 1 + length
+        if present & BinaryFrame.Field.party != 0 {
+            guard position < bytes.count, position + 1 + Int(bytes[position]) <= bytes.count else {
+                return truncated(start)
             }
-            position += 1 + length
+            partyAt = position
+            partyRange = position + 1..<position + 1 + Int(bytes[position])
+            position = partyRange.upperBound
+        }
+        if present & BinaryFrame.Field.device != 0 {
+            guard position < bytes.count, position + 1 + Int(bytes[position]) <= bytes.count else {
+                return truncated(start)
+            }
+            deviceAt = position
+            deviceRange = position + 1..<position + 1 + Int(bytes[position])
+            position = deviceRange.upperBound
         }
         if present & BinaryFrame.Field.sequence != 0 {
             guard position + 8 <= bytes.count else { return truncated(start) }
@@ -99,45 +94,71 @@ struct RecordCursor {
             guard position + 8 <= bytes.count else { return truncated(start) }
             event.latitude = Int32(bitPattern: WireReader.uint32(bytes, position))
             event.longitude = Int32(bitPattern: WireReader.uint32(bytes, position + 4))
-            if abs(Int(event.latitude)) > 90_000_000 || abs(Int(event.longitude)) > 180_000_000 {
-                flag(.badField, position, "latitude or longitude out of range")
-            }
+            coordinatesAt = position
             position += 8
         }
+        event.region = region
+        event.time = time
+        event.key = key
 
-        if Int(stepCode) < BinaryFrame.steps.count {
-            event.step = BinaryFrame.steps[Int(stepCode)]
-        } else {
-            flag(.badStep, start, "step code \(stepCode) is not 0–5")
+        // The extent is known: now judge the values. A problem here is not about the extent, so the
+        // next record can still be read.
+        if priceAt >= 0, event.price < 0 { return CodeRejection(.badField, at: priceAt, "a negative price") }
+        if partyAt >= 0, !Self.isParty(bytes, partyRange) {
+            return CodeRejection(.badField, at: partyAt, "party: a distributor code of 1 to 32 of A–Z, 0–9, '-', '_'")
         }
-        if RegionCodeShape.isValid(region) == false { flag(.badRegion, start + 2, "not a GB/T 2260 code") }
-        if time < 0 { flag(.badTime, start + 6, "a time before 1970") }
+        if deviceAt >= 0, !Self.isDevice(bytes, deviceRange) {
+            return CodeRejection(.badField, at: deviceAt, "device: 1 to 64 printable ASCII characters")
+        }
+        if coordinatesAt >= 0, abs(Int(event.latitude)) > 90_000_000 || abs(Int(event.longitude)) > 180_000_000 {
+            return CodeRejection(.badField, at: coordinatesAt, "latitude or longitude out of range")
+        }
+        guard let step = BinaryFrame.step(code: stepCode) else {
+            return CodeRejection(.badStep, at: start, "step code \(stepCode) is not 0–5")
+        }
+        event.step = step
+        guard RegionCodeShape.isValid(region) else {
+            return CodeRejection(.badRegion, at: start + 2, "not a GB/T 2260 code")
+        }
+        guard time >= 0 else { return CodeRejection(.badTime, at: start + 6, "a time before 1970") }
         switch kindCode {
         case ScanBatch.KeyKind.item.rawValue:
             event.kind = .item
-            if !Self.hasCheckDigit(key, digits: 14) {
-                flag(.badCheckDigit, start + 14, "not a GTIN-14 with a valid check digit")
+            guard Self.hasCheckDigit(key, digits: 14) else {
+                return CodeRejection(.badCheckDigit, at: start + 14, "not a GTIN-14 with a valid check digit")
             }
-            if !(1...20).contains(serialLength)
-                || GS1CharacterSet.cset82.firstNonMember(serial, 0..<serialLength) != nil
-            {
-                flag(.badCharset, start + 23, "a serial is 1 to 20 CSET 82 characters")
+            guard (1...20).contains(serialLength), GS1CharacterSet.cset82.firstNonMember(bytes, serialRange) == nil
+            else {
+                return CodeRejection(.badCharset, at: start + 23, "a serial is 1 to 20 CSET 82 characters")
             }
         case ScanBatch.KeyKind.logisticUnit.rawValue:
             event.kind = .logisticUnit
-            if !Self.hasCheckDigit(key, digits: 18) {
-                flag(.badCheckDigit, start + 14, "not an SSCC-18 with a valid check digit")
+            guard Self.hasCheckDigit(key, digits: 18) else {
+                return CodeRejection(.badCheckDigit, at: start + 14, "not an SSCC-18 with a valid check digit")
             }
-            if serialLength != 0 { flag(.badRecord, start + 22, "a logistic unit has no serial") }
+            guard serialLength == 0 else {
+                return CodeRejection(.badValue, at: start + 22, "a logistic unit has no serial")
+            }
         default:
-            flag(.badRecord, start + 1, "key kind \(kindCode) is not 1 (item) or 2 (logistic unit)")
-        }
-        if let problem {
-            // A problem that is not about the record's extent lets the next record be read.
-            return problem.reason == .badRecord
-                ? CodeRejection(.badValue, at: problem.offset, problem.message) : problem
+            return CodeRejection(.badValue, at: start + 1, "key kind \(kindCode) is not 1 (item) or 2 (logistic unit)")
         }
         return nil
+    }
+
+    /// 1 to 32 of A–Z, 0–9, '-' and '_'.
+    @inline(__always)
+    static func isParty(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
+        guard (1...32).contains(range.count) else { return false }
+        for index in range where !LineField.isPartyCharacter(bytes[index]) { return false }
+        return true
+    }
+
+    /// 1 to 64 printable ASCII characters.
+    @inline(__always)
+    static func isDevice(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
+        guard (1...64).contains(range.count) else { return false }
+        for index in range where !(0x21...0x7E).contains(bytes[index]) { return false }
+        return true
     }
 
     private func truncated(_ start: Int) -> CodeRejection {
