@@ -82,7 +82,7 @@ public struct LineProtocolDecoder: Sendable {
 
     /// The optional fields of a line as they are read: the event's scalars, where party and device are.
     struct ScannedLine {
-        var event: ScanBatch.Event
+        var event: ScanBatch.Fields
         var party: Range<Int> = 0..<0
         var device: Range<Int> = 0..<0
     }
@@ -151,7 +151,7 @@ public struct LineProtocolDecoder: Sendable {
             case .failure(let rejection): throw moved(rejection)
             }
             var scanned = ScannedLine(
-                event: ScanBatch.Event(step: step, region: region, time: time, kind: key.kind, key: key.key)
+                event: ScanBatch.Fields(step: step, region: region, time: time, kind: key.kind, key: key.key)
             )
             try applyOptionalFields(line, fields, to: &scanned)
             let serial =

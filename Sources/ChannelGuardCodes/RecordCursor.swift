@@ -19,7 +19,7 @@ struct RecordCursor {
         var partyRange = 0..<0
         var deviceRange = 0..<0
         // Filled in place: returning the event in a `Result` copied it twice per record.
-        var event = ScanBatch.Event(step: .ship, region: 0, time: 0, kind: .item, key: 0)
+        var event = ScanBatch.Fields()
         if let rejection = read(into: &event, serial: &serialRange, party: &partyRange, device: &deviceRange) {
             return rejection
         }
@@ -36,7 +36,7 @@ struct RecordCursor {
     /// Reads one record: first its extent (so that a bad value still lets the next record be
     /// found), then its checks in a fixed order, returning the first that fails.
     private mutating func read(
-        into event: inout ScanBatch.Event,
+        into event: inout ScanBatch.Fields,
         serial serialRange: inout Range<Int>,
         party partyRange: inout Range<Int>,
         device deviceRange: inout Range<Int>

@@ -91,6 +91,38 @@ public struct ScanBatch: Sendable {
         }
     }
 
+    /// An event's fixed-size fields: what the decoders fill in before appending, with no
+    /// reference-counted member to retain and release per event (``Event`` carries its text).
+    struct Fields {
+        var step: ScanStep = .ship
+        var region: UInt32 = 0
+        var time: Int64 = 0
+        var kind: KeyKind = .item
+        var key: UInt64 = 0
+        var price: Int64 = -1
+        var sequence: UInt64 = 0
+        var latitude: Int32 = .min
+        var longitude: Int32 = .min
+
+        init() {}
+
+        init(step: ScanStep, region: UInt32, time: Int64, kind: KeyKind, key: UInt64) {
+            self.step = step
+            self.region = region
+            self.time = time
+            self.kind = kind
+            self.key = key
+        }
+
+        init(_ event: Event) {
+            self.init(step: event.step, region: event.region, time: event.time, kind: event.kind, key: event.key)
+            price = event.price
+            sequence = event.sequence
+            latitude = event.latitude
+            longitude = event.longitude
+        }
+    }
+
     public mutating func append(_ event: Event, record: Int32) {
         event.serial.withUnsafeBufferPointer { serial in
             event.party.withUnsafeBufferPointer { party in
@@ -102,9 +134,19 @@ public struct ScanBatch: Sendable {
     }
 
     /// Appends an event whose text fields are read straight from the input bytes (no copies on the way).
-    @inline(__always)
     public mutating func append(
         _ event: Event,
+        serial: UnsafeBufferPointer<UInt8>,
+        party: UnsafeBufferPointer<UInt8>,
+        device: UnsafeBufferPointer<UInt8>,
+        record: Int32
+    ) {
+        append(Fields(event), serial: serial, party: party, device: device, record: record)
+    }
+
+    @inline(__always)
+    mutating func append(
+        _ event: Fields,
         serial: UnsafeBufferPointer<UInt8>,
         party: UnsafeBufferPointer<UInt8>,
         device: UnsafeBufferPointer<UInt8>,
