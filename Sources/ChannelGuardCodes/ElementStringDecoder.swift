@@ -161,7 +161,19 @@ public struct ElementStringDecoder: Sendable {
             while valueStart < input.count, input[valueStart] == UInt8(ascii: " ") { valueStart += 1 }
             // The value runs to the next "(AI)" that names a known AI; '(' alone is CSET 82 data.
             var valueEnd = valueStart
-            while valueEnd < input.count, !startsBracketedAI(input, at: valueEnd) { valueEnd += 1 }
+            while valueEnd < input.count, !startsBracketedAI(input, at: valueEnd) {
+                // Only a '(' (perhaps after spaces) can start the next AI: go to the next one, back
+                // over the spaces before it, but always past the position just checked.
+                let checked = valueEnd
+                var candidate = ByteScan.firstIndex(
+                    of: UInt8(ascii: "("),
+                    in: input,
+                    from: checked + 1,
+                    to: input.count
+                )
+                while candidate > checked + 1, input[candidate - 1] == UInt8(ascii: " ") { candidate -= 1 }
+                valueEnd = candidate
+            }
             var next = valueEnd
             while valueEnd > valueStart, input[valueEnd - 1] == UInt8(ascii: " ") { valueEnd -= 1 }
             try validate(index, input, valueStart: valueStart, valueEnd: valueEnd)

@@ -41,8 +41,7 @@ public struct LineProtocolDecoder: Sendable {
         var record = firstRecord
         var start = 0
         while start < data.count {
-            var end = start
-            while end < data.count, data[end] != UInt8(ascii: "\n") { end += 1 }
+            let end = ByteScan.firstIndex(of: UInt8(ascii: "\n"), in: data, from: start, to: data.count)
             if let rejection = decode(
                 line: UnsafeBufferPointer(rebasing: data[start..<end]),
                 into: &batch,
@@ -107,7 +106,7 @@ public struct LineProtocolDecoder: Sendable {
                 while index < line.count, Self.isBlank(line[index]) { index += 1 }
                 guard index < line.count else { break }
                 let start = index
-                while index < line.count, !Self.isBlank(line[index]) { index += 1 }
+                index = ByteScan.firstIndex(of: UInt8(ascii: " "), or: UInt8(ascii: "\t"), in: line, from: index, to: line.count)
                 guard count < fields.count else {
                     return CodeRejection(.tooManyFields, at: start, "lines have at most \(limits.maximumFields) fields")
                 }

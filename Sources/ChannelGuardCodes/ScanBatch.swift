@@ -159,7 +159,13 @@ public struct ScanBatch: Sendable {
         @inline(__always) func store(_ bytes: UnsafeBufferPointer<UInt8>) -> TextRange {
             guard let base = bytes.baseAddress, !bytes.isEmpty else { return .empty }
             let start = textEnd
-            (columns.text + start).update(from: base, count: bytes.count)
+            let target = columns.text + start
+            if bytes.count <= 24 {
+                // Serials, parties and devices are short: a plain loop beats a call to memmove.
+                for offset in 0..<bytes.count { target[offset] = base[offset] }
+            } else {
+                target.update(from: base, count: bytes.count)
+            }
             textEnd = start + bytes.count
             return TextRange(start: UInt32(start), end: UInt32(textEnd))
         }
