@@ -106,7 +106,13 @@ public struct LineProtocolDecoder: Sendable {
                 while index < line.count, Self.isBlank(line[index]) { index += 1 }
                 guard index < line.count else { break }
                 let start = index
-                index = ByteScan.firstIndex(of: UInt8(ascii: " "), or: UInt8(ascii: "\t"), in: line, from: index, to: line.count)
+                index = ByteScan.firstIndex(
+                    of: UInt8(ascii: " "),
+                    or: UInt8(ascii: "\t"),
+                    in: line,
+                    from: index,
+                    to: line.count
+                )
                 guard count < fields.count else {
                     return CodeRejection(.tooManyFields, at: start, "lines have at most \(limits.maximumFields) fields")
                 }

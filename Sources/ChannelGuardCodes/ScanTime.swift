@@ -2,6 +2,7 @@
 /// Unix milliseconds (`1795435200000`). Decoded to milliseconds since 1970-01-01T00:00:00Z.
 public enum ScanTime {
     public static func parse(_ text: UnsafeBufferPointer<UInt8>, offset: Int) throws(CodeRejection) -> Int64 {
+        if let milliseconds = utcSeconds(text) { return milliseconds }
         func bad(_ at: Int, _ message: String) -> CodeRejection {
             CodeRejection(.badTime, at: offset + at, message)
         }
@@ -72,6 +73,33 @@ public enum ScanTime {
             Int64(daysSinceEpoch(year: year, month: month, day: day)) * 86_400
             + Int64(hour * 3_600 + minute * 60 + second - offsetMinutes * 60)
         return seconds * 1_000 + Int64(milliseconds)
+    }
+
+    /// The form gateways send most, `YYYY-MM-DDTHH:MM:SSZ`, read in one pass; `nil` sends anything
+    /// else (or anything wrong) to the general parser, which also names the problem.
+    @inline(__always)
+    static func utcSeconds(_ text: UnsafeBufferPointer<UInt8>) -> Int64? {
+        guard text.count == 20, text[4] == UInt8(ascii: "-"), text[7] == UInt8(ascii: "-"),
+            text[10] == UInt8(ascii: "T"), text[13] == UInt8(ascii: ":"), text[16] == UInt8(ascii: ":"),
+            text[19] == UInt8(ascii: "Z")
+        else { return nil }
+        func two(_ at: Int) -> Int? {
+            let high = text[at] &- UInt8(ascii: "0")
+            let low = text[at + 1] &- UInt8(ascii: "0")
+            return high <= 9 && low <= 9 ? Int(high) * 10 + Int(low) : nil
+        }
+        guard let century = two(0), let yearOfCentury = two(2), let month = two(5), let day = two(8),
+            let hour = two(11), let minute = two(14), let second = two(17)
+        else { return nil }
+        let year = century * 100 + yearOfCentury
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+        guard year >= 1970, (1...12).contains(month), day >= 1, day <= daysIn(month: month, leap: leap), hour <= 23,
+            minute <= 59, second <= 59
+        else { return nil }
+        let seconds =
+            Int64(daysSinceEpoch(year: year, month: month, day: day)) * 86_400
+            + Int64(hour * 3_600 + minute * 60 + second)
+        return seconds * 1_000
     }
 
     /// The number of days in a month (1–12); no table, so nothing is allocated.

@@ -9,9 +9,12 @@ import Testing
     @Test(arguments: [1, 2, 3, 4])
     func agreesWithALoop(seed: UInt64) {
         var random = SplitMix64(seed: seed)
-        let alphabet: [UInt8] = [0x00, 0x01, 0x08, 0x09, 0x0A, 0x1F, 0x20, 0x21, 0x28, 0x7F, 0x80, 0xA0, 0xA8, 0xFF, 0x41]
+        let alphabet: [UInt8] = [
+            0x00, 0x01, 0x08, 0x09, 0x0A, 0x1F, 0x20, 0x21, 0x28, 0x7F, 0x80, 0xA0, 0xA8, 0xFF, 0x41,
+        ]
         for _ in 0..<2_000 {
-            let bytes = (0..<Int.random(in: 0...40, using: &random)).map { _ in alphabet.randomElement(using: &random)! }
+            let bytes = (0..<Int.random(in: 0...40, using: &random)).map { _ in alphabet.randomElement(using: &random)!
+            }
             let start = Int.random(in: 0...bytes.count, using: &random)
             let end = Int.random(in: start...bytes.count, using: &random)
             let first = alphabet.randomElement(using: &random)!

@@ -121,6 +121,25 @@ import Testing
         }
     }
 
+    /// `YYYY-MM-DDTHH:MM:SSZ` has a one-pass reader; it agrees with the general parser, and what
+    /// it refuses still gets the general parser's precise rejection.
+    @Test func theWholeSecondFormAgreesWithTheGeneralOne() throws {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            let ms = Int64.random(in: 0...4_102_444_800, using: &generator) * 1_000
+            let general = ScanTime.format(milliseconds: ms)  // with ".000Z": the general parser
+            let short = general.replacingOccurrences(of: ".000Z", with: "Z")
+            #expect(short.utf8.count == 20)
+            #expect(try parse(short) == ms && parse(general) == ms, "\(short)")
+        }
+        for bad in [
+            "2026-13-01T00:00:00Z", "2026-02-29T00:00:00Z", "2026-11-31T00:00:00Z", "2026-11-23T24:00:00Z",
+            "2026-11-23T23:60:00Z", "2026-11-23T23:59:60Z", "1969-12-31T23:59:59Z", "2026-11-2xT00:00:00Z",
+        ] {
+            #expect(throws: CodeRejection.self, "\(bad)") { try parse(bad) }
+        }
+    }
+
     @Test func offsetsAndFractions() throws {
         #expect(try parse("2026-11-23T20:00:00+08:00") == 1_795_435_200_000)
         #expect(try parse("2026-11-23T11:30:00-00:30") == 1_795_435_200_000)
