@@ -57,6 +57,46 @@ extension ScanBatch {
             text.deallocate()
         }
 
+        /// Writes one event at `index` and its text at `text` (advanced past it). The caller has made
+        /// room for both.
+        @inline(__always)
+        func write(
+            _ event: Fields,
+            serial: UnsafeBufferPointer<UInt8>,
+            party: UnsafeBufferPointer<UInt8>,
+            device: UnsafeBufferPointer<UInt8>,
+            record: Int32,
+            at index: Int,
+            text textEnd: inout Int
+        ) {
+            @inline(__always) func store(_ bytes: UnsafeBufferPointer<UInt8>) -> TextRange {
+                guard let base = bytes.baseAddress, !bytes.isEmpty else { return .empty }
+                let start = textEnd
+                let target = text + start
+                if bytes.count <= 24 {
+                    // Serials, parties and devices are short: a plain loop beats a call to memmove.
+                    for offset in 0..<bytes.count { target[offset] = base[offset] }
+                } else {
+                    target.update(from: base, count: bytes.count)
+                }
+                textEnd = start + bytes.count
+                return TextRange(start: UInt32(start), end: UInt32(textEnd))
+            }
+            steps[index] = event.step
+            regions[index] = event.region
+            times[index] = event.time
+            kinds[index] = event.kind
+            keys[index] = event.key
+            serials[index] = store(serial)
+            prices[index] = event.price
+            parties[index] = store(party)
+            devices[index] = store(device)
+            sequences[index] = event.sequence
+            latitudes[index] = event.latitude
+            longitudes[index] = event.longitude
+            records[index] = record
+        }
+
         /// Copies the first `events` events from `other`.
         func copyEvents(from other: Columns, count events: Int) {
             steps.update(from: other.steps, count: events)

@@ -153,37 +153,18 @@ public struct ScanBatch: Sendable {
         record: Int32
     ) {
         let storage = writableStorage(text: serial.count + party.count + device.count)
-        let columns = storage.columns
-        let index = storage.count
-        var textEnd = storage.textCount
-        @inline(__always) func store(_ bytes: UnsafeBufferPointer<UInt8>) -> TextRange {
-            guard let base = bytes.baseAddress, !bytes.isEmpty else { return .empty }
-            let start = textEnd
-            let target = columns.text + start
-            if bytes.count <= 24 {
-                // Serials, parties and devices are short: a plain loop beats a call to memmove.
-                for offset in 0..<bytes.count { target[offset] = base[offset] }
-            } else {
-                target.update(from: base, count: bytes.count)
-            }
-            textEnd = start + bytes.count
-            return TextRange(start: UInt32(start), end: UInt32(textEnd))
-        }
-        columns.steps[index] = event.step
-        columns.regions[index] = event.region
-        columns.times[index] = event.time
-        columns.kinds[index] = event.kind
-        columns.keys[index] = event.key
-        columns.serials[index] = store(serial)
-        columns.prices[index] = event.price
-        columns.parties[index] = store(party)
-        columns.devices[index] = store(device)
-        columns.sequences[index] = event.sequence
-        columns.latitudes[index] = event.latitude
-        columns.longitudes[index] = event.longitude
-        columns.records[index] = record
-        storage.count = index + 1
-        storage.textCount = textEnd
+        var textCount = storage.textCount
+        storage.columns.write(
+            event,
+            serial: serial,
+            party: party,
+            device: device,
+            record: record,
+            at: storage.count,
+            text: &textCount
+        )
+        storage.count += 1
+        storage.textCount = textCount
     }
 
     /// The event at `index`, its text fields copied out (for tools and tests, not the hot path).
@@ -213,8 +194,10 @@ public struct ScanBatch: Sendable {
     /// Makes room for `events` more events and `textBytes` more bytes of text without growing again.
     public mutating func reserveCapacity(events: Int, textBytes: Int) {
         _ = writableStorage(text: 0)
-        storage.grow(to: storage.count + events)
-        storage.growText(to: storage.textCount + textBytes)
+        let needed = storage.count + events
+        if needed > storage.capacity { storage.grow(to: max(needed, storage.capacity * 2)) }
+        let neededText = storage.textCount + textBytes
+        if neededText > storage.textCapacity { storage.growText(to: max(neededText, storage.textCapacity * 2)) }
     }
 
     /// Empties the batch, keeping its capacity for the next one.
