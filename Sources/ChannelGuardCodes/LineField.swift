@@ -74,8 +74,7 @@ enum LineField: String, CaseIterable {
             }
             scanned.event.price = fen
         case .party:
-            guard (1...32).contains(value.count), value.allSatisfy(isPartyCharacter), value[0] != UInt8(ascii: "-")
-            else {
+            guard isPartyCode(value, 0..<value.count) else {
                 throw bad("a distributor code: A–Z, 0–9, '-' and '_', at most 32")
             }
             scanned.party = valueStart..<field.upperBound
@@ -109,6 +108,18 @@ enum LineField: String, CaseIterable {
         }
         return value
     }
+
+    /// A distributor code: 1 to 32 of A–Z, 0–9, '-' and '_', not starting with '-' (the same rule
+    /// for protocol lines and binary records).
+    @inline(__always)
+    static func isPartyCode(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
+        guard (1...32).contains(range.count), bytes[range.lowerBound] != UInt8(ascii: "-") else { return false }
+        return partyCharacters.withUnsafeBufferPointer { table in
+            range.allSatisfy { table[Int(bytes[$0])] }
+        }
+    }
+
+    private static let partyCharacters: [Bool] = (0...255).map { isPartyCharacter(UInt8($0)) }
 
     static func isPartyCharacter(_ byte: UInt8) -> Bool {
         GS1Linter.digit(byte) != nil || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)

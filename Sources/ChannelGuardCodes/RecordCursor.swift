@@ -104,8 +104,12 @@ struct RecordCursor {
         // The extent is known: now judge the values. A problem here is not about the extent, so the
         // next record can still be read.
         if priceAt >= 0, event.price < 0 { return CodeRejection(.badField, at: priceAt, "a negative price") }
-        if partyAt >= 0, !Self.isParty(bytes, partyRange) {
-            return CodeRejection(.badField, at: partyAt, "party: a distributor code of 1 to 32 of A–Z, 0–9, '-', '_'")
+        if partyAt >= 0, !LineField.isPartyCode(bytes, partyRange) {
+            return CodeRejection(
+                .badField,
+                at: partyAt,
+                "party: a distributor code of 1 to 32 of A–Z, 0–9, '-', '_', not starting with '-'"
+            )
         }
         if deviceAt >= 0, !Self.isDevice(bytes, deviceRange) {
             return CodeRejection(.badField, at: deviceAt, "device: 1 to 64 printable ASCII characters")
@@ -144,17 +148,6 @@ struct RecordCursor {
         }
         return nil
     }
-
-    /// 1 to 32 of A–Z, 0–9, '-' and '_'.
-    @inline(__always)
-    static func isParty(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
-        guard (1...32).contains(range.count) else { return false }
-        return partyCharacters.withUnsafeBufferPointer { table in
-            range.allSatisfy { table[Int(bytes[$0])] }
-        }
-    }
-
-    private static let partyCharacters: [Bool] = (0...255).map { LineField.isPartyCharacter(UInt8($0)) }
 
     /// 1 to 64 printable ASCII characters.
     @inline(__always)

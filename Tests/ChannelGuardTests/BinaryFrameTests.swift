@@ -194,6 +194,22 @@ import Testing
         #expect(expected.contains(false) && expected.contains(true))
     }
 
+    /// Party codes follow the line protocol's rule in binary records too.
+    @Test func partyCodesFollowTheLineRule() throws {
+        var events = ScanBatch()
+        for (index, party) in ["-ST1", "ST-1", "st1", "ST_1", String(repeating: "A", count: 33)].enumerated() {
+            var event = ScanBatch.Event(step: .sell, region: 440_305, time: 0, kind: .item, key: 6_901_234_567_892)
+            event.serial = ArraySlice("S\(index)".utf8)
+            event.party = ArraySlice(party.utf8)
+            events.append(event, record: Int32(index))
+        }
+        var decoded = ScanBatch()
+        _ = try decode(try encoder.encode(events, sequence: 4), into: &decoded).get()
+        #expect(decoded.records == [1, 3])
+        #expect(decoded.rejections.map(\.record) == [0, 2, 4])
+        #expect(decoded.rejections.allSatisfy { $0.rejection.reason == .badField })
+    }
+
     @Test func aRecordCutShortEndsTheFrame() throws {
         var random = SystemRandomNumberGenerator()
         let good = Self.randomBatch(count: 2, using: &random)
