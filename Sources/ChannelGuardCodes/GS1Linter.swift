@@ -2,8 +2,7 @@
 ///
 /// Every linter name in the dictionary has a case, so a dictionary naming an unknown check fails
 /// to load instead of being half-applied. ``isImplemented`` is false for the checks not yet in the
-/// project — UN/ECE Recommendation 21 package types and the coupon structures of AIs 8110 and
-/// 8112 — which are not applied yet.
+/// project — the coupon structures of AIs 8110 and 8112 — which are not applied yet.
 public enum GS1Linter: String, Sendable, CaseIterable {
     case csum, csumalpha, gcppos1, gcppos2
     case yymmd0, yymmdd, yyyymmdd, hhmi, hh, mi, ss
@@ -15,7 +14,7 @@ public enum GS1Linter: String, Sendable, CaseIterable {
     /// Whether ChannelGuard applies this check.
     public var isImplemented: Bool {
         switch self {
-        case .packagetype, .couponcode, .couponposoffer:
+        case .couponcode, .couponposoffer:
             false
         default: true
         }
@@ -68,6 +67,10 @@ public enum GS1Linter: String, Sendable, CaseIterable {
         case .iso3166999: return Self.country(data, allowing999: true)
         case .iso3166alpha2: return Self.alpha2Country(data)
         case .iban: return Self.iban(data)
+        case .packagetype:
+            return PackageTypes.contains(data)
+                ? nil
+                : Failure(reason: .badValue, offset: 0, message: "not a package type code (UN/ECE Recommendation 21)")
         case .iso4217:
             guard data.count == 3, let code = Self.decimal(data, 0, 3), ISO4217.numericCodes.contains(code) else {
                 return Failure(reason: .badValue, offset: 0, message: "not an ISO 4217 currency code")

@@ -204,6 +204,17 @@ import Testing
         #expect(rejection(payment + "GB82")?.reason == .badValue)  // too short
     }
 
+    @Test func packageTypesAreChecked() {
+        let sscc = "(00)106141411234567897"
+        for code in ["BX", "CT", "PK", "8", "200", "X11"] {
+            #expect(accepted(sscc + "(7041)" + code) != nil, "\(code)")
+        }
+        for code in ["1C", "ZZZ", "bx", "AAAA", "0"] {
+            let rejection = rejection(sscc + "(7041)" + code)
+            #expect(rejection?.reason == .badValue || rejection?.reason == .badLength, "\(code)")
+        }
+    }
+
     @Test func linterChecks() {
         let base = "(01)06901234567892(21)X"
         // An ITIP piece passes its checks; as a key it is not a single serialised unit for ChannelGuard.

@@ -47,6 +47,7 @@ import Testing
             case .iso5218: chars = ["2"]
             case .iso3166, .iso3166999: chars = digits("156")
             case .iso3166alpha2: chars = ["C", "N"]
+            case .packagetype: chars = ["B", "X"]
             case .iban: chars = Array(Self.iban(length: max(5, length), using: &random))
             case .yymmd0, .yymmdd: chars = digits("261231")
             case .yyyymmdd: chars = digits("20261231")
