@@ -75,7 +75,7 @@ struct CompactAITable: Sendable {
             let componentStart = components.count
             for component in definition.components {
                 let linterStart = linters.count
-                linters += component.linters.filter(\.isImplemented)
+                linters += component.linters
                 components.append(
                     Component(
                         characterSet: component.characterSet,

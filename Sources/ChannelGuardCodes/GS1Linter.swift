@@ -1,8 +1,7 @@
 /// The content checks ("linters") the GS1 Barcode Syntax Dictionary names for AI components.
 ///
 /// Every linter name in the dictionary has a case, so a dictionary naming an unknown check fails
-/// to load instead of being half-applied. ``isImplemented`` is false for the checks not yet in the
-/// project — the coupon structures of AIs 8110 and 8112 — which are not applied yet.
+/// to load instead of being half-applied; every check is applied.
 public enum GS1Linter: String, Sendable, CaseIterable {
     case csum, csumalpha, gcppos1, gcppos2
     case yymmd0, yymmdd, yyyymmdd, hhmi, hh, mi, ss
@@ -10,15 +9,6 @@ public enum GS1Linter: String, Sendable, CaseIterable {
     case latitude, longitude, winding, hyphen, iso5218
     case iso3166, iso3166999, iso3166alpha2, iso4217, iban, mediatype, packagetype
     case couponcode, couponposoffer, importeridx
-
-    /// Whether ChannelGuard applies this check.
-    public var isImplemented: Bool {
-        switch self {
-        case .couponcode, .couponposoffer:
-            false
-        default: true
-        }
-    }
 
     /// A failed check: the reason, the offset inside the component, and what is wrong.
     public struct Failure: Hashable, Sendable {
@@ -67,6 +57,8 @@ public enum GS1Linter: String, Sendable, CaseIterable {
         case .iso3166999: return Self.country(data, allowing999: true)
         case .iso3166alpha2: return Self.alpha2Country(data)
         case .iban: return Self.iban(data)
+        case .couponcode: return Self.couponCode(data)
+        case .couponposoffer: return Self.couponPositiveOffer(data)
         case .packagetype:
             return PackageTypes.contains(data)
                 ? nil
@@ -88,7 +80,6 @@ public enum GS1Linter: String, Sendable, CaseIterable {
             return nil
         case .latitude: return Self.atMost(data, 1_800_000_000, "latitude out of range")
         case .longitude: return Self.atMost(data, 3_600_000_000, "longitude out of range")
-        default: return nil
         }
     }
 }

@@ -215,6 +215,43 @@ import Testing
         }
     }
 
+    /// AI (8110) and (8112): the examples of the GS1 US coupon layout, each field broken in turn.
+    @Test func couponsAreChecked() {
+        let base = "(01)06901234567892(21)X"
+        func verdict(_ ai: String, _ value: String) -> CodeRejection? {
+            if case .failure(let rejection) = CodeDecoder().decode(base + "(\(ai))" + value) { return rejection }
+            return nil
+        }
+        let valueStart = 23 + 6  // where the coupon value starts in `base + "(8110)"`
+        for good in [
+            "012345612345611110123",  // prefix, offer, save value, first purchase
+            "012345612345611110123" + "11312345699",  // + optional field 1 (second purchase, no prefix)
+            "0123456123456111101233261231" + "4260101",  // expiry then an earlier start
+            "012345612345611110123" + "50123456" + "611234567" + "90101",  // serial, retailer, miscellaneous
+        ] {
+            #expect(verdict("8110", good) == nil, "\(good)")
+        }
+        let bad: [(String, Int)] = [
+            ("a12345612345611110123", 0),  // not all digits
+            ("712345612345611110123", 0),  // prefix length indicator 7
+            ("01234561234560", 13),  // save value length indicator 0
+            ("012345612345611115123", 17),  // purchase requirement code 5
+            ("0123456123456111101233261331", 24),  // expiry month 13
+            ("0123456123456111101233260101" + "4261231", 22),  // expires before it starts
+            ("012345612345611110123" + "7", 21),  // unknown optional field
+            ("012345612345611110123" + "93000", 22),  // save value code 3
+        ]
+        for (value, offset) in bad {
+            let rejection = verdict("8110", value)
+            #expect(rejection?.offset == valueStart + offset, "\(value): \(String(describing: rejection))")
+        }
+        #expect(verdict("8112", "001234561234560123456") == nil)
+        #expect(verdict("8112", "061234567890121234569123456789012345") == nil)
+        #expect(verdict("8112", "201234561234560123456")?.offset == valueStart)  // format code 2
+        #expect(verdict("8112", "0012345612345601234567")?.offset == valueStart + 21)  // excess data
+        #expect(verdict("8112", "00123456123456012345")?.reason == .badValue)  // serial cut short
+    }
+
     @Test func linterChecks() {
         let base = "(01)06901234567892(21)X"
         // An ITIP piece passes its checks; as a key it is not a single serialised unit for ChannelGuard.

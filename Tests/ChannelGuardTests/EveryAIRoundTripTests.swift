@@ -70,10 +70,10 @@ import Testing
                 chars[chars.count - 1] = Character(String(GS1CheckDigit.compute(forDataDigits: data)!))
             case .csumalpha:
                 chars = Array(Self.withCheckPair(String(chars.dropLast(2))))
-            default:
-                // Checks not applied yet accept any value of the right shape; an applied check
-                // without a case here would make this test flaky, so it fails at once instead.
-                precondition(!linter.isImplemented, "the generator has no valid value for \(linter)")
+            case .couponcode:
+                chars = Array("0" + "123456" + "123456" + "1" + "1" + "1" + "1" + "0" + "123")  // prefix, offer, value, purchase
+            case .couponposoffer:
+                chars = Array("0" + "0" + "123456" + "123456" + "0" + "123456")  // format, funder, offer, serial
             }
         }
         return String(chars)
