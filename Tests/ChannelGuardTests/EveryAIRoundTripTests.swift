@@ -71,9 +71,11 @@ import Testing
             case .csumalpha:
                 chars = Array(Self.withCheckPair(String(chars.dropLast(2))))
             case .couponcode:
-                chars = Array("0" + "123456" + "123456" + "1" + "1" + "1" + "1" + "0" + "123")  // prefix, offer, value, purchase
+                // Company prefix, offer code, save value, first purchase (requirement, code, family).
+                chars = Array("0" + "123456" + "123456" + "11" + "11" + "0" + "123")
             case .couponposoffer:
-                chars = Array("0" + "0" + "123456" + "123456" + "0" + "123456")  // format, funder, offer, serial
+                // Format, funder, offer code, serial number.
+                chars = Array("0" + "0" + "123456" + "123456" + "0" + "123456")
             }
         }
         return String(chars)
