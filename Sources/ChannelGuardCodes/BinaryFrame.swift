@@ -74,6 +74,19 @@ public enum BinaryFrame {
 
 /// Big-endian reads from a buffer whose bounds the caller has checked.
 enum WireReader {
+    /// Up to eight bytes of a name as one little-endian number, for matching names without
+    /// building strings; `nil` for a NUL byte, which would compare like the zero padding.
+    @inline(__always)
+    static func packedName(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64? {
+        guard bytes.count <= 8 else { return nil }
+        var packed: UInt64 = 0
+        for byte in bytes.reversed() {
+            guard byte != 0 else { return nil }
+            packed = packed << 8 | UInt64(byte)
+        }
+        return packed
+    }
+
     @inline(__always)
     static func uint16(_ b: UnsafeBufferPointer<UInt8>, _ at: Int) -> UInt16 {
         UInt16(b[at]) << 8 | UInt16(b[at + 1])

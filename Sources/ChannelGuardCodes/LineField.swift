@@ -14,12 +14,7 @@ enum LineField: String, CaseIterable {
     /// The field named by wire bytes, compared without building a string.
     @inline(__always)
     init?(bytes: UnsafeBufferPointer<UInt8>) {
-        guard (3...6).contains(bytes.count) else { return nil }
-        var packed: UInt64 = 0
-        for byte in bytes.reversed() {
-            guard byte != 0 else { return nil }  // a NUL would compare like the zero padding
-            packed = packed << 8 | UInt64(byte)
-        }
+        guard (3...6).contains(bytes.count), let packed = WireReader.packedName(bytes) else { return nil }
         switch packed {
         case 0x65_6369_7270: self = .price
         case 0x79_7472_6170: self = .party

@@ -69,22 +69,16 @@ struct RecordCursor {
             priceAt = position
             position += 8
         }
-        if present & BinaryFrame.Field.party != 0 {
-            guard position < bytes.count, position + 1 + Int(bytes[position]) <= bytes.count else {
-                return truncated(start)
-            }
-            partyAt = position
-            partyRange = position + 1..<position + 1 + Int(bytes[position])
-            position = partyRange.upperBound
+        /// A length byte and that many bytes of text: where the field starts, and its text.
+        func text(_ at: inout Int, _ range: inout Range<Int>) -> Bool {
+            guard position < bytes.count, position + 1 + Int(bytes[position]) <= bytes.count else { return false }
+            at = position
+            range = position + 1..<position + 1 + Int(bytes[position])
+            position = range.upperBound
+            return true
         }
-        if present & BinaryFrame.Field.device != 0 {
-            guard position < bytes.count, position + 1 + Int(bytes[position]) <= bytes.count else {
-                return truncated(start)
-            }
-            deviceAt = position
-            deviceRange = position + 1..<position + 1 + Int(bytes[position])
-            position = deviceRange.upperBound
-        }
+        if present & BinaryFrame.Field.party != 0, !text(&partyAt, &partyRange) { return truncated(start) }
+        if present & BinaryFrame.Field.device != 0, !text(&deviceAt, &deviceRange) { return truncated(start) }
         if present & BinaryFrame.Field.sequence != 0 {
             guard position + 8 <= bytes.count else { return truncated(start) }
             event.sequence = WireReader.uint64(bytes, position)

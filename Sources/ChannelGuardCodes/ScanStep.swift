@@ -30,12 +30,7 @@ extension ScanStep {
     /// read as one little-endian number.
     @inline(__always)
     public init?(bytes: UnsafeBufferPointer<UInt8>) {
-        guard (4...8).contains(bytes.count) else { return nil }
-        var packed: UInt64 = 0
-        for byte in bytes.reversed() {
-            guard byte != 0 else { return nil }  // a NUL would compare like the zero padding
-            packed = packed << 8 | UInt64(byte)
-        }
+        guard (4...8).contains(bytes.count), let packed = WireReader.packedName(bytes) else { return nil }
         switch packed {
         case 0x7069_6873: self = .ship
         case 0x65_7669_6563_6572: self = .receive
