@@ -59,24 +59,48 @@ public struct LineProtocolDecoder: Sendable {
         var batch = ScanBatch()
         if let rejection = decode(line: raw, into: &batch, record: 0) { return .failure(rejection) }
         guard batch.count == 1 else { return .success(.skipped) }
-        let fields = fieldRanges(raw)
-        guard case .success(let code) = codes.decode(UnsafeBufferPointer(rebasing: raw[fields[3]])) else {
+        let line = Self.withoutCR(raw)
+        let codeField = withUnsafeTemporaryAllocation(of: Range<Int>.self, capacity: limits.maximumFields) {
+            _ = split(line, into: $0)
+            return $0[3]
+        }
+        guard case .success(let code) = codes.decode(UnsafeBufferPointer(rebasing: line[codeField])) else {
             preconditionFailure("a code accepted in a line is accepted by the code decoder")
         }
         return .success(.event(batch.event(at: 0), code))
     }
 
-    /// The fields of a line as ranges (for the command-line path; the batch path does not allocate).
-    private func fieldRanges(_ line: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
-        var fields: [Range<Int>] = []
+    /// The line without a trailing CR.
+    static func withoutCR(_ raw: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        guard let last = raw.last, last == UInt8(ascii: "\r") else { return raw }
+        return UnsafeBufferPointer(rebasing: raw[0..<raw.count - 1])
+    }
+
+    /// Splits a line at spaces and tabs into `fields`; returns how many, or why there are too many.
+    private func split(
+        _ line: UnsafeBufferPointer<UInt8>,
+        into fields: UnsafeMutableBufferPointer<Range<Int>>
+    ) -> Result<Int, CodeRejection> {
+        var count = 0
         var index = 0
         while index < line.count {
             while index < line.count, Self.isBlank(line[index]) { index += 1 }
+            guard index < line.count else { break }
             let start = index
-            while index < line.count, !Self.isBlank(line[index]) { index += 1 }
-            if index > start { fields.append(start..<index) }
+            index = ByteScan.firstIndex(
+                of: UInt8(ascii: " "),
+                or: UInt8(ascii: "\t"),
+                in: line,
+                from: index,
+                to: line.count
+            )
+            guard count < fields.count else {
+                return .failure(CodeRejection(.tooManyFields, at: start, "lines have at most \(fields.count) fields"))
+            }
+            fields[count] = start..<index
+            count += 1
         }
-        return fields
+        return .success(count)
     }
 
     /// The optional fields of a line as they are read: the event's scalars, where party and device are.
@@ -89,9 +113,7 @@ public struct LineProtocolDecoder: Sendable {
     /// Decodes one line into `batch`; returns why it was rejected, or `nil` when it was appended or
     /// is a comment or blank line.
     func decode(line raw: UnsafeBufferPointer<UInt8>, into batch: inout ScanBatch, record: Int32) -> CodeRejection? {
-        var length = raw.count
-        if length > 0, raw[length - 1] == UInt8(ascii: "\r") { length -= 1 }
-        let line = UnsafeBufferPointer(rebasing: raw[0..<length])
+        let line = Self.withoutCR(raw)
         guard line.count <= limits.maximumLineBytes else {
             return CodeRejection(
                 .lineTooLong,
@@ -100,24 +122,10 @@ public struct LineProtocolDecoder: Sendable {
             )
         }
         return withUnsafeTemporaryAllocation(of: Range<Int>.self, capacity: limits.maximumFields) { fields in
-            var count = 0
-            var index = 0
-            while index < line.count {
-                while index < line.count, Self.isBlank(line[index]) { index += 1 }
-                guard index < line.count else { break }
-                let start = index
-                index = ByteScan.firstIndex(
-                    of: UInt8(ascii: " "),
-                    or: UInt8(ascii: "\t"),
-                    in: line,
-                    from: index,
-                    to: line.count
-                )
-                guard count < fields.count else {
-                    return CodeRejection(.tooManyFields, at: start, "lines have at most \(limits.maximumFields) fields")
-                }
-                fields[count] = start..<index
-                count += 1
+            let count: Int
+            switch split(line, into: fields) {
+            case .success(let found): count = found
+            case .failure(let rejection): return rejection
             }
             guard count > 0, line[fields[0].lowerBound] != UInt8(ascii: "#") else { return nil }
             guard count >= 4 else {

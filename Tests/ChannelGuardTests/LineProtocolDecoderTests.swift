@@ -33,6 +33,19 @@ import Testing
         #expect(batch.latitudes == [22_530_000] && batch.longitudes == [-113_930_001])
     }
 
+    /// `decodeLine` drops a trailing CR as its documentation says, also when the code is the last field.
+    @Test func decodeLineDropsATrailingCR() {
+        guard
+            case .success(.event(let event, let code)) = decodeLine(
+                "sell 440305 1795435200000 (01)06901234567892(21)A1\r"
+            )
+        else {
+            Issue.record("a line ending in CR was not decoded")
+            return
+        }
+        #expect(Array(event.serial) == Array("A1".utf8) && code.key == .item(gtin: "06901234567892", serial: "A1"))
+    }
+
     @Test func badLinesAreRejectedAndTheirNeighboursGoThrough() {
         let text = """
             # gateway 7
