@@ -39,31 +39,6 @@ public struct AIDefinition: Hashable, Sendable {
     /// For a Digital Link primary key: the alternative sequences of key qualifiers (`dlpkey`).
     public let digitalLinkQualifiers: [[String]]?
 
-    /// The shortest and longest value (stored: decoding reads them for every element).
-    public let minimumLength: Int
-    public let maximumLength: Int
-
-    init(
-        ai: String,
-        code: Int,
-        title: String,
-        isPredefinedLength: Bool,
-        isDigitalLinkAttribute: Bool,
-        components: [AIComponent],
-        requisites: [[[AIPattern]]],
-        exclusions: [AIPattern],
-        digitalLinkQualifiers: [[String]]?
-    ) {
-        self.ai = ai
-        self.code = code
-        self.title = title
-        self.isPredefinedLength = isPredefinedLength
-        self.isDigitalLinkAttribute = isDigitalLinkAttribute
-        self.components = components
-        self.requisites = requisites
-        self.exclusions = exclusions
-        self.digitalLinkQualifiers = digitalLinkQualifiers
-        minimumLength = components.filter { !$0.isOptional }.reduce(0) { $0 + $1.minimumLength }
-        maximumLength = components.reduce(0) { $0 + $1.maximumLength }
-    }
+    public var minimumLength: Int { components.filter { !$0.isOptional }.reduce(0) { $0 + $1.minimumLength } }
+    public var maximumLength: Int { components.reduce(0) { $0 + $1.maximumLength } }
 }

@@ -36,11 +36,11 @@ public enum BinaryFrame {
     }
 
     /// Step numbers on the wire.
-    static let steps: [ScanStep] = [.ship, .receive, .sell, .activate, .inspect, .return]
+    static let steps: [ScanStep] = (0...5).map { step(code: $0)! }
 
     static func stepCode(_ step: ScanStep) -> UInt8 { UInt8(steps.firstIndex(of: step)!) }
 
-    /// The step of a wire code (the order of ``steps``), without reading the table.
+    /// The step of a wire code: the one place the codes are defined (``steps`` is derived from it).
     @inline(__always)
     static func step(code: UInt8) -> ScanStep? {
         switch code {

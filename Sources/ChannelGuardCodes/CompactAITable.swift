@@ -39,20 +39,14 @@ struct CompactAITable: Sendable {
         var length: UInt8
 
         init(_ pattern: AIPattern) {
-            var digits: UInt16 = 0
+            // `n` reads as 0 in the code; the mask leaves those digits out.
+            digits = CompactAITable.packedDigits(AITable.code(of: pattern.text))
             var mask: UInt16 = 0
-            for byte in pattern.text.utf8.prefix(4) {
-                let fixed = byte != UInt8(ascii: "n")
-                digits = digits << 4 | (fixed ? UInt16(GS1Linter.digit(byte) ?? 0) : 0)
-                mask = mask << 4 | (fixed ? 0xF : 0)
+            for (position, byte) in pattern.text.utf8.prefix(4).enumerated() where byte != UInt8(ascii: "n") {
+                mask |= 0xF << (12 - 4 * position)
             }
-            for _ in min(4, pattern.text.utf8.count)..<4 {
-                digits <<= 4
-                mask <<= 4
-            }
-            self.digits = digits
             self.mask = mask
-            self.length = UInt8(pattern.text.utf8.count)
+            length = UInt8(pattern.text.utf8.count)
         }
 
         @inline(__always)

@@ -157,49 +157,38 @@ public struct LineProtocolDecoder: Sendable {
         }
         func text(_ range: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: line[range]) }
 
+        var scanned = ScannedLine(event: ScanBatch.Fields(step: step, region: region, time: time, kind: .item, key: 0))
+        // An element string's serial is in the line; a URI's is percent-decoded into a string.
+        var serialInLine = 0..<0
+        var decodedSerial: String?
         if !DigitalLinkDecoder.recognises(code) && !EPCURIDecoder.recognises(code) {
-            let key: ScannedKey
             switch codes.elementStrings.decodeKey(code) {
-            case .success(let found): key = found
+            case .success(let key):
+                scanned.event.kind = key.kind
+                scanned.event.key = key.key
+                serialInLine =
+                    (codeField.lowerBound + key.serial.lowerBound)..<(codeField.lowerBound + key.serial.upperBound)
             case .failure(let rejection): throw moved(rejection)
             }
-            var scanned = ScannedLine(
-                event: ScanBatch.Fields(step: step, region: region, time: time, kind: key.kind, key: key.key)
-            )
-            try applyOptionalFields(line, fields, to: &scanned)
-            let serial =
-                key.serial.isEmpty
-                ? 0..<0
-                : (codeField.lowerBound + key.serial.lowerBound)..<(codeField.lowerBound + key.serial.upperBound)
-            batch.append(
-                scanned.event,
-                serial: text(serial),
-                party: text(scanned.party),
-                device: text(scanned.device),
-                record: record
-            )
-            return
+        } else {
+            switch codes.decode(code) {
+            case .success(let decoded):
+                switch decoded.key {
+                case .item(let gtin, let serial):
+                    scanned.event.key = UInt64(gtin)!
+                    decodedSerial = serial
+                case .logisticUnit(let sscc):
+                    scanned.event.kind = .logisticUnit
+                    scanned.event.key = UInt64(sscc)!
+                }
+            case .failure(let rejection): throw moved(rejection)
+            }
         }
-        // A URI: the general decoder, whose serial is percent-decoded.
-        let decoded: DecodedCode
-        switch codes.decode(code) {
-        case .success(let found): decoded = found
-        case .failure(let rejection): throw moved(rejection)
+        var seen: UInt8 = 0
+        for field in fields[4...] {
+            try LineField.apply(line, field, to: &scanned, seen: &seen)
         }
-        var serial: String
-        var scanned: ScannedLine
-        switch decoded.key {
-        case .item(let gtin, let itemSerial):
-            scanned = ScannedLine(event: .init(step: step, region: region, time: time, kind: .item, key: UInt64(gtin)!))
-            serial = itemSerial
-        case .logisticUnit(let sscc):
-            scanned = ScannedLine(
-                event: .init(step: step, region: region, time: time, kind: .logisticUnit, key: UInt64(sscc)!)
-            )
-            serial = ""
-        }
-        try applyOptionalFields(line, fields, to: &scanned)
-        serial.withUTF8 { serial in
+        func append(serial: UnsafeBufferPointer<UInt8>) {
             batch.append(
                 scanned.event,
                 serial: serial,
@@ -208,16 +197,10 @@ public struct LineProtocolDecoder: Sendable {
                 record: record
             )
         }
-    }
-
-    private func applyOptionalFields(
-        _ line: UnsafeBufferPointer<UInt8>,
-        _ fields: UnsafeBufferPointer<Range<Int>>,
-        to scanned: inout ScannedLine
-    ) throws(CodeRejection) {
-        var seen: UInt8 = 0
-        for field in fields[4...] {
-            try LineField.apply(line, field, to: &scanned, seen: &seen)
+        if var decodedSerial {
+            decodedSerial.withUTF8 { append(serial: $0) }
+        } else {
+            append(serial: text(serialInLine))
         }
     }
 

@@ -23,6 +23,12 @@ extension ScanBatch {
         var text: UnsafeMutablePointer<UInt8>
 
         init(capacity: Int, textCapacity: Int) {
+            self.init(capacity: capacity, text: .allocate(capacity: textCapacity))
+        }
+
+        /// New event columns of `capacity`, adopting an existing text arena.
+        init(capacity: Int, text: UnsafeMutablePointer<UInt8>) {
+            self.text = text
             steps = .allocate(capacity: capacity)
             regions = .allocate(capacity: capacity)
             times = .allocate(capacity: capacity)
@@ -36,11 +42,16 @@ extension ScanBatch {
             latitudes = .allocate(capacity: capacity)
             longitudes = .allocate(capacity: capacity)
             records = .allocate(capacity: capacity)
-            text = .allocate(capacity: textCapacity)
         }
 
         /// Frees every block. Every element type is trivial: nothing to deinitialise.
         func deallocate() {
+            deallocateEventColumns()
+            text.deallocate()
+        }
+
+        /// Frees the event columns, not the text arena.
+        func deallocateEventColumns() {
             steps.deallocate()
             regions.deallocate()
             times.deallocate()
@@ -54,7 +65,6 @@ extension ScanBatch {
             latitudes.deallocate()
             longitudes.deallocate()
             records.deallocate()
-            text.deallocate()
         }
 
         /// Writes one event at `index` and its text at `text` (advanced past it). The caller has made
@@ -147,12 +157,9 @@ extension ScanBatch {
         /// Moves the columns to blocks of `minimum` events or more.
         func grow(to minimum: Int) {
             guard minimum > capacity else { return }
-            var larger = Columns(capacity: minimum, textCapacity: 0)
+            let larger = Columns(capacity: minimum, text: columns.text)
             larger.copyEvents(from: columns, count: count)
-            larger.text.deallocate()
-            larger.text = columns.text
-            columns.text = .allocate(capacity: 0)
-            columns.deallocate()
+            columns.deallocateEventColumns()
             columns = larger
             capacity = minimum
         }

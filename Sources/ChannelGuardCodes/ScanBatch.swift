@@ -152,7 +152,7 @@ public struct ScanBatch: Sendable {
         device: UnsafeBufferPointer<UInt8>,
         record: Int32
     ) {
-        let storage = writableStorage(text: serial.count + party.count + device.count)
+        let storage = writableStorage(events: 1, text: serial.count + party.count + device.count)
         var textCount = storage.textCount
         storage.columns.write(
             event,
@@ -193,11 +193,7 @@ public struct ScanBatch: Sendable {
 
     /// Makes room for `events` more events and `textBytes` more bytes of text without growing again.
     public mutating func reserveCapacity(events: Int, textBytes: Int) {
-        _ = writableStorage(text: 0)
-        let needed = storage.count + events
-        if needed > storage.capacity { storage.grow(to: max(needed, storage.capacity * 2)) }
-        let neededText = storage.textCount + textBytes
-        if neededText > storage.textCapacity { storage.growText(to: max(neededText, storage.textCapacity * 2)) }
+        _ = writableStorage(events: events, text: textBytes)
     }
 
     /// Empties the batch, keeping its capacity for the next one.
@@ -211,12 +207,15 @@ public struct ScanBatch: Sendable {
         rejections.removeAll(keepingCapacity: true)
     }
 
-    /// The storage, unshared and with room for one more event and `text` more bytes.
+    /// The storage, unshared and with room for `events` more events and `text` more bytes; it grows
+    /// by doubling, so appending one event at a time stays amortised constant.
     @inline(__always)
-    private mutating func writableStorage(text: Int) -> Storage {
+    private mutating func writableStorage(events: Int, text: Int) -> Storage {
         if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
         let storage = storage
-        if storage.count == storage.capacity { storage.grow(to: max(64, storage.capacity * 2)) }
+        if storage.count + events > storage.capacity {
+            storage.grow(to: max(64, storage.capacity * 2, storage.count + events))
+        }
         if storage.textCount + text > storage.textCapacity {
             storage.growText(to: max(1_024, storage.textCapacity * 2, storage.textCount + text))
         }

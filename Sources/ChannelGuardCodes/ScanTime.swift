@@ -2,7 +2,7 @@
 /// Unix milliseconds (`1795435200000`). Decoded to milliseconds since 1970-01-01T00:00:00Z.
 public enum ScanTime {
     public static func parse(_ text: UnsafeBufferPointer<UInt8>, offset: Int) throws(CodeRejection) -> Int64 {
-        if let milliseconds = utcSeconds(text) { return milliseconds }
+        if let milliseconds = wholeSecondUTC(text) { return milliseconds }
         func bad(_ at: Int, _ message: String) -> CodeRejection {
             CodeRejection(.badTime, at: offset + at, message)
         }
@@ -78,7 +78,7 @@ public enum ScanTime {
     /// The form gateways send most, `YYYY-MM-DDTHH:MM:SSZ`, read in one pass; `nil` sends anything
     /// else (or anything wrong) to the general parser, which also names the problem.
     @inline(__always)
-    static func utcSeconds(_ text: UnsafeBufferPointer<UInt8>) -> Int64? {
+    static func wholeSecondUTC(_ text: UnsafeBufferPointer<UInt8>) -> Int64? {
         guard text.count == 20, text[4] == UInt8(ascii: "-"), text[7] == UInt8(ascii: "-"),
             text[10] == UInt8(ascii: "T"), text[13] == UInt8(ascii: ":"), text[16] == UInt8(ascii: ":"),
             text[19] == UInt8(ascii: "Z")
