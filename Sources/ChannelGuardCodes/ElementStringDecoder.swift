@@ -40,9 +40,22 @@ public struct ElementStringDecoder: Sendable {
     /// Decodes one code as fully as ``decode(_:)-(UnsafeBufferPointer<UInt8>)`` checks it, but
     /// returns only its canonical key, read from the input: no allocation.
     public func decodeKey(_ input: UnsafeBufferPointer<UInt8>) -> Result<ScannedKey, CodeRejection> {
+        var memo = DecodeMemo()
+        return decodeKey(input, memo: &memo)
+    }
+
+    /// ``decodeKey(_:)`` for one code of many: `memo` skips the association rules for a sequence
+    /// of AIs that passed them just before.
+    func decodeKey(_ input: UnsafeBufferPointer<UInt8>, memo: inout DecodeMemo) -> Result<ScannedKey, CodeRejection> {
         withSpans { spans in
             do throws(CodeRejection) {
-                return .success(try scannedKey(scanChecked(input, into: spans), input))
+                let found = UnsafeBufferPointer(rebasing: spans[0..<(try scan(input, into: spans))])
+                let key = DecodeMemo.associationKey(found)
+                if key == nil || key != memo.associations {
+                    try checkAssociations(found)
+                    memo.associations = key ?? 0
+                }
+                return .success(try scannedKey(found, input))
             } catch {
                 return .failure(error)
             }
@@ -146,22 +159,40 @@ public struct ElementStringDecoder: Sendable {
         count: inout Int
     ) throws(CodeRejection) {
         var position = start
+        // The "(AI)" that ended the previous value, already read: not read again.
+        var following: BracketedAI?
         while position < input.count {
-            guard input[position] == UInt8(ascii: "(") else {
-                throw CodeRejection(.badSyntax, at: position, "expected '(' to start an AI")
-            }
-            guard let close = input[position...].firstIndex(of: UInt8(ascii: ")")) else {
-                throw CodeRejection(.badSyntax, at: position, "unclosed '('")
-            }
-            let (index, aiEnd) = try readAI(input, at: position + 1, end: close)
-            guard aiEnd == close else {
-                throw CodeRejection(.unknownAI, at: position + 1, "no such AI '\(string(input, position + 1, close))'")
+            let index: Int
+            let close: Int
+            if let known = following, known.open == position {
+                (index, close) = (known.index, known.close)
+            } else {
+                guard input[position] == UInt8(ascii: "(") else {
+                    throw CodeRejection(.badSyntax, at: position, "expected '(' to start an AI")
+                }
+                guard let found = input[position...].firstIndex(of: UInt8(ascii: ")")) else {
+                    throw CodeRejection(.badSyntax, at: position, "unclosed '('")
+                }
+                let (read, aiEnd) = try readAI(input, at: position + 1, end: found)
+                guard aiEnd == found else {
+                    throw CodeRejection(
+                        .unknownAI,
+                        at: position + 1,
+                        "no such AI '\(string(input, position + 1, found))'"
+                    )
+                }
+                (index, close) = (read, found)
             }
             var valueStart = close + 1
             while valueStart < input.count, input[valueStart] == UInt8(ascii: " ") { valueStart += 1 }
             // The value runs to the next "(AI)" that names a known AI; '(' alone is CSET 82 data.
             var valueEnd = valueStart
-            while valueEnd < input.count, !startsBracketedAI(input, at: valueEnd) {
+            following = nil
+            while valueEnd < input.count {
+                if let found = bracketedAI(input, at: valueEnd) {
+                    following = found
+                    break
+                }
                 // Only a '(' (perhaps after spaces) can start the next AI: go to the next one, back
                 // over the spaces before it, but always past the position just checked.
                 let checked = valueEnd
@@ -184,14 +215,24 @@ public struct ElementStringDecoder: Sendable {
         }
     }
 
+    /// A known AI in brackets: where its `(` and `)` are, and its place in the table.
+    private struct BracketedAI {
+        var open: Int
+        var close: Int
+        var index: Int
+    }
+
+    /// The known "(AI)" at `index`, after any spaces, or `nil`.
     @inline(__always)
-    private func startsBracketedAI(_ input: UnsafeBufferPointer<UInt8>, at index: Int) -> Bool {
+    private func bracketedAI(_ input: UnsafeBufferPointer<UInt8>, at index: Int) -> BracketedAI? {
         var start = index
         while start < input.count, input[start] == UInt8(ascii: " ") { start += 1 }
-        guard start < input.count, input[start] == UInt8(ascii: "(") else { return false }
+        guard start < input.count, input[start] == UInt8(ascii: "(") else { return nil }
         let limit = min(input.count, start + 6)
-        guard let close = input[start..<limit].firstIndex(of: UInt8(ascii: ")")) else { return false }
-        return table.readAI(input, at: start + 1, end: close)?.end == close
+        guard let close = input[start..<limit].firstIndex(of: UInt8(ascii: ")")),
+            let (found, end) = table.readAI(input, at: start + 1, end: close), end == close
+        else { return nil }
+        return BracketedAI(open: start, close: close, index: found)
     }
 
     /// Reads the AI at `position` by the two-digit prefix rule; returns its index in the table and

@@ -12,40 +12,27 @@ public enum GS1CharacterSet: String, Sendable, CaseIterable {
     /// Whether `byte` belongs to the set.
     @inline(__always)
     public func contains(_ byte: UInt8) -> Bool {
-        Self.membership[Int(byte)] & mask != 0
+        ByteClass.contains(byte, member)
     }
 
     /// The first index in `range` whose byte is not in the set, or `nil`.
     @inline(__always)
     public func firstNonMember(_ input: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int? {
-        let mask = mask
-        return Self.membership.withUnsafeBufferPointer { table in
-            range.first { table[Int(input[$0])] & mask == 0 }
-        }
+        ByteClass.firstNonMember(input, range, member)
     }
 
-    private var mask: UInt8 {
+    /// Whether every byte of `input[range]` is in the set.
+    @inline(__always)
+    func containsAll(_ input: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
+        ByteClass.all(input, range, member)
+    }
+
+    private var member: UInt8 {
         switch self {
-        case .numeric: 1
-        case .cset82: 2
-        case .cset39: 4
-        case .cset64: 8
+        case .numeric: ByteClass.numeric
+        case .cset82: ByteClass.cset82
+        case .cset39: ByteClass.cset39
+        case .cset64: ByteClass.cset64
         }
     }
-
-    /// One byte per character: bit 0 numeric, 1 CSET 82, 2 CSET 39, 3 CSET 64.
-    private static let membership: [UInt8] = {
-        var table = [UInt8](repeating: 0, count: 256)
-        func mark(_ characters: String, _ bit: UInt8) {
-            for byte in characters.utf8 { table[Int(byte)] |= bit }
-        }
-        let digits = "0123456789"
-        let upper = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-        let lower = "abcdefghijklmnopqrstuvwxyz"
-        mark(digits, 1)
-        mark("!\"%&'()*+,-./" + digits + ":;<=>?" + upper + "_" + lower, 2)
-        mark("#-/" + digits + upper, 4)
-        mark("-" + digits + upper + "_" + lower + "=", 8)
-        return table
-    }()
 }

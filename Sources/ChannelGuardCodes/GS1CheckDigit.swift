@@ -33,21 +33,30 @@ public enum GS1CheckDigit {
 
 extension GS1CheckDigit {
     /// Whether the last digit of `code` is the correct check digit for the digits before it.
-    /// An index loop from the right: the generic `reversed()` would build an array per call.
+    ///
+    /// Counting from the right with the check digit at position 0, a valid code's digits at even
+    /// positions plus three times those at odd positions sum to a multiple of ten: two sums, no
+    /// weight to flip per digit and no branch per digit (a GTIN check is in every scan).
     @inline(__always)
     public static func isValid(_ code: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard code.count >= 2 else { return false }
-        var sum = 0
-        var weight = 3
-        var index = code.count - 2
-        while index >= 0 {
-            let digit = code[index] &- UInt8(ascii: "0")
-            guard digit <= 9 else { return false }
-            sum += Int(digit) * weight
-            weight = 4 - weight
-            index -= 1
+        guard code.count >= 2, let base = code.baseAddress else { return false }
+        var even = 0
+        var odd = 0
+        var notDigit = false
+        var index = code.count - 1
+        while index >= 1 {
+            let digit0 = base[index] &- UInt8(ascii: "0")
+            let digit1 = base[index - 1] &- UInt8(ascii: "0")
+            notDigit = notDigit || digit0 > 9 || digit1 > 9
+            even &+= Int(digit0)
+            odd &+= Int(digit1)
+            index &-= 2
         }
-        let last = code[code.count - 1] &- UInt8(ascii: "0")
-        return last <= 9 && (10 - sum % 10) % 10 == Int(last)
+        if index == 0 {
+            let digit = base[0] &- UInt8(ascii: "0")
+            notDigit = notDigit || digit > 9
+            even &+= Int(digit)
+        }
+        return !notDigit && (even &+ 3 &* odd) % 10 == 0
     }
 }

@@ -15,6 +15,12 @@ enum LineField: String, CaseIterable {
     @inline(__always)
     init?(bytes: UnsafeBufferPointer<UInt8>) {
         guard (3...6).contains(bytes.count), let packed = WireReader.packedName(bytes) else { return nil }
+        self.init(packed: packed)
+    }
+
+    /// The field whose name's bytes, first byte lowest, are `packed`.
+    @inline(__always)
+    init?(packed: UInt64) {
         switch packed {
         case 0x65_6369_7270: self = .price
         case 0x79_7472_6170: self = .party
@@ -44,14 +50,21 @@ enum LineField: String, CaseIterable {
         to scanned: inout LineProtocolDecoder.ScannedLine,
         seen: inout UInt8
     ) throws(CodeRejection) {
-        guard let equals = line[field].firstIndex(of: UInt8(ascii: "=")), equals > field.lowerBound else {
-            throw CodeRejection(.badField, at: field.lowerBound, "optional fields are KEY=VALUE")
-        }
-        let nameBytes = UnsafeBufferPointer(rebasing: line[field.lowerBound..<equals])
-        guard let key = LineField(bytes: nameBytes) else {
-            let name = String(decoding: nameBytes, as: UTF8.self)
-            let known = allCases.map(\.rawValue).joined(separator: ", ")
-            throw CodeRejection(.unknownField, at: field.lowerBound, "unknown field '\(name)' (known: \(known))")
+        let key: LineField
+        let equals: Int
+        if let (quick, at) = quickName(line, field) {
+            (key, equals) = (quick, at)
+        } else {
+            guard let found = line[field].firstIndex(of: UInt8(ascii: "=")), found > field.lowerBound else {
+                throw CodeRejection(.badField, at: field.lowerBound, "optional fields are KEY=VALUE")
+            }
+            let nameBytes = UnsafeBufferPointer(rebasing: line[field.lowerBound..<found])
+            guard let named = LineField(bytes: nameBytes) else {
+                let name = String(decoding: nameBytes, as: UTF8.self)
+                let known = allCases.map(\.rawValue).joined(separator: ", ")
+                throw CodeRejection(.unknownField, at: field.lowerBound, "unknown field '\(name)' (known: \(known))")
+            }
+            (key, equals) = (named, found)
         }
         guard seen & key.bit == 0 else {
             throw CodeRejection(.duplicateField, at: field.lowerBound, "the field '\(key.rawValue)' appears twice")
@@ -74,7 +87,7 @@ enum LineField: String, CaseIterable {
             }
             scanned.party = valueStart..<field.upperBound
         case .device:
-            guard (1...64).contains(value.count), value.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            guard isDevice(value, 0..<value.count) else {
                 throw bad("1 to 64 printable ASCII characters")
             }
             scanned.device = valueStart..<field.upperBound
@@ -88,6 +101,23 @@ enum LineField: String, CaseIterable {
             }
             if key == .lat { scanned.event.latitude = Int32(micro) } else { scanned.event.longitude = Int32(micro) }
         }
+    }
+
+    /// The known field name before the `=` in the field's first eight bytes, read with one load:
+    /// `nil` sends the field to the byte-by-byte path (which also names any problem).
+    @inline(__always)
+    static func quickName(_ line: UnsafeBufferPointer<UInt8>, _ field: Range<Int>) -> (LineField, Int)? {
+        guard field.lowerBound + 8 <= line.count, let base = line.baseAddress else { return nil }
+        let word = UInt64(littleEndian: UnsafeRawPointer(base + field.lowerBound).loadUnaligned(as: UInt64.self))
+        let low: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        let x = word ^ 0x3D3D_3D3D_3D3D_3D3D  // '='
+        let equalsBytes = ~(((x & low) &+ low) | x | low)  // the high bit of each '=' byte
+        let length = equalsBytes.trailingZeroBitCount / 8  // 8 when there is none
+        guard (3...6).contains(length), field.lowerBound + length < field.upperBound else { return nil }
+        let name = word & ((1 << UInt64(8 * length)) - 1)
+        // A NUL last would pack like a shorter name ("lat\0" as "lat"); inside, it matches nothing.
+        guard name >> UInt64(8 * (length - 1)) != 0, let key = LineField(packed: name) else { return nil }
+        return (key, field.lowerBound + length)
     }
 
     /// 1 to 20 digits below 2^64.
@@ -109,16 +139,13 @@ enum LineField: String, CaseIterable {
     @inline(__always)
     static func isPartyCode(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
         guard (1...32).contains(range.count), bytes[range.lowerBound] != UInt8(ascii: "-") else { return false }
-        return partyCharacters.withUnsafeBufferPointer { table in
-            range.allSatisfy { table[Int(bytes[$0])] }
-        }
+        return ByteClass.all(bytes, range, ByteClass.party)
     }
 
-    private static let partyCharacters: [Bool] = (0...255).map { isPartyCharacter(UInt8($0)) }
-
-    static func isPartyCharacter(_ byte: UInt8) -> Bool {
-        GS1Linter.digit(byte) != nil || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
-            || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+    /// A device name: 1 to 64 printable ASCII characters (the same rule for lines and binary records).
+    @inline(__always)
+    static func isDevice(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
+        (1...64).contains(range.count) && ByteClass.all(bytes, range, ByteClass.printable)
     }
 
     /// A decimal with at most `fractionDigits` decimals, scaled to an integer (`12.5` → 1250 for 2).

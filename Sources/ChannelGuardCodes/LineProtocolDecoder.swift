@@ -40,12 +40,14 @@ public struct LineProtocolDecoder: Sendable {
     public func decode(_ data: UnsafeBufferPointer<UInt8>, into batch: inout ScanBatch, firstRecord: Int32 = 0) {
         var record = firstRecord
         var start = 0
+        var memo = DecodeMemo()
         while start < data.count {
             let end = ByteScan.firstIndex(of: UInt8(ascii: "\n"), in: data, from: start, to: data.count)
             if let rejection = decode(
                 line: UnsafeBufferPointer(rebasing: data[start..<end]),
                 into: &batch,
-                record: record
+                record: record,
+                memo: &memo
             ) {
                 batch.reject(record: record, rejection)
             }
@@ -57,7 +59,8 @@ public struct LineProtocolDecoder: Sendable {
     /// Decodes one line (without its LF; a trailing CR is dropped here), with the code's elements.
     public func decodeLine(_ raw: UnsafeBufferPointer<UInt8>) -> Result<Line, CodeRejection> {
         var batch = ScanBatch()
-        if let rejection = decode(line: raw, into: &batch, record: 0) { return .failure(rejection) }
+        var memo = DecodeMemo()
+        if let rejection = decode(line: raw, into: &batch, record: 0, memo: &memo) { return .failure(rejection) }
         guard batch.count == 1 else { return .success(.skipped) }
         let line = Self.withoutCR(raw)
         let codeField = withUnsafeTemporaryAllocation(of: Range<Int>.self, capacity: limits.maximumFields) {
@@ -77,7 +80,7 @@ public struct LineProtocolDecoder: Sendable {
     }
 
     /// Splits a line at spaces and tabs into `fields`; returns how many, or why there are too many.
-    private func split(
+    func split(
         _ line: UnsafeBufferPointer<UInt8>,
         into fields: UnsafeMutableBufferPointer<Range<Int>>
     ) -> Result<Int, CodeRejection> {
@@ -112,7 +115,12 @@ public struct LineProtocolDecoder: Sendable {
 
     /// Decodes one line into `batch`; returns why it was rejected, or `nil` when it was appended or
     /// is a comment or blank line.
-    func decode(line raw: UnsafeBufferPointer<UInt8>, into batch: inout ScanBatch, record: Int32) -> CodeRejection? {
+    func decode(
+        line raw: UnsafeBufferPointer<UInt8>,
+        into batch: inout ScanBatch,
+        record: Int32,
+        memo: inout DecodeMemo
+    ) -> CodeRejection? {
         let line = Self.withoutCR(raw)
         guard line.count <= limits.maximumLineBytes else {
             return CodeRejection(
@@ -133,7 +141,13 @@ public struct LineProtocolDecoder: Sendable {
                 return CodeRejection(.missingField, at: line.count, "the \(name) field is missing")
             }
             do throws(CodeRejection) {
-                try decodeFields(line, UnsafeBufferPointer(rebasing: fields[0..<count]), into: &batch, record: record)
+                try decodeFields(
+                    line,
+                    UnsafeBufferPointer(rebasing: fields[0..<count]),
+                    into: &batch,
+                    record: record,
+                    memo: &memo
+                )
                 return nil
             } catch {
                 return error
@@ -145,11 +159,16 @@ public struct LineProtocolDecoder: Sendable {
         _ line: UnsafeBufferPointer<UInt8>,
         _ fields: UnsafeBufferPointer<Range<Int>>,
         into batch: inout ScanBatch,
-        record: Int32
+        record: Int32,
+        memo: inout DecodeMemo
     ) throws(CodeRejection) {
         let step = try Self.step(line, fields[0])
         let region = try Self.region(line, fields[1])
-        let time = try ScanTime.parse(UnsafeBufferPointer(rebasing: line[fields[2]]), offset: fields[2].lowerBound)
+        let time = try ScanTime.parse(
+            UnsafeBufferPointer(rebasing: line[fields[2]]),
+            offset: fields[2].lowerBound,
+            memo: &memo
+        )
         let codeField = fields[3]
         let code = UnsafeBufferPointer(rebasing: line[codeField])
         func moved(_ rejection: CodeRejection) -> CodeRejection {
@@ -162,7 +181,7 @@ public struct LineProtocolDecoder: Sendable {
         var serialInLine = 0..<0
         var decodedSerial: String?
         if !DigitalLinkDecoder.recognises(code) && !EPCURIDecoder.recognises(code) {
-            switch codes.elementStrings.decodeKey(code) {
+            switch codes.elementStrings.decodeKey(code, memo: &memo) {
             case .success(let key):
                 scanned.event.kind = key.kind
                 scanned.event.key = key.key
@@ -218,19 +237,26 @@ public struct LineProtocolDecoder: Sendable {
     }
 
     static func region(_ line: UnsafeBufferPointer<UInt8>, _ field: Range<Int>) throws(CodeRejection) -> UInt32 {
-        guard field.count == 6 || field.count == 12 else {
+        guard field.count == 6 || field.count == 12, let base = line.baseAddress else {
             throw CodeRejection(.badRegion, at: field.lowerBound, "a region is a 6-digit GB/T 2260 code")
         }
+        // Six digits read without a branch each; the slow loop below runs only to name a problem.
         var value: UInt32 = 0
-        for index in field {
-            let position = index - field.lowerBound
-            guard let digit = GS1Linter.digit(line[index]) else {
-                throw CodeRejection(.badRegion, at: index, "a region is a 6-digit GB/T 2260 code")
-            }
-            if position < 6 {
-                value = value * 10 + UInt32(digit)
-            } else if digit != 0 {
-                throw CodeRejection(.badRegion, at: index, "the 12-digit form ends in six zeros")
+        var wrong = false
+        for index in field.lowerBound..<field.lowerBound + 6 {
+            let digit = base[index] &- UInt8(ascii: "0")
+            wrong = wrong || digit > 9
+            value = value &* 10 &+ UInt32(digit)
+        }
+        for index in field.lowerBound + 6..<field.upperBound { wrong = wrong || base[index] != UInt8(ascii: "0") }
+        if wrong {
+            for index in field {
+                guard GS1Linter.digit(line[index]) != nil else {
+                    throw CodeRejection(.badRegion, at: index, "a region is a 6-digit GB/T 2260 code")
+                }
+                if index - field.lowerBound >= 6, line[index] != UInt8(ascii: "0") {
+                    throw CodeRejection(.badRegion, at: index, "the 12-digit form ends in six zeros")
+                }
             }
         }
         guard RegionCodeShape.isValid(value) else {

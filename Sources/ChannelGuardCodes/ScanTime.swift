@@ -2,7 +2,17 @@
 /// Unix milliseconds (`1795435200000`). Decoded to milliseconds since 1970-01-01T00:00:00Z.
 public enum ScanTime {
     public static func parse(_ text: UnsafeBufferPointer<UInt8>, offset: Int) throws(CodeRejection) -> Int64 {
-        if let milliseconds = wholeSecondUTC(text) { return milliseconds }
+        var memo = DecodeMemo()
+        return try parse(text, offset: offset, memo: &memo)
+    }
+
+    /// ``parse(_:offset:)`` for one time of many: `memo` skips reading a date seen just before.
+    static func parse(
+        _ text: UnsafeBufferPointer<UInt8>,
+        offset: Int,
+        memo: inout DecodeMemo
+    ) throws(CodeRejection) -> Int64 {
+        if let milliseconds = wholeSecondUTC(text, memo: &memo) { return milliseconds }
         func bad(_ at: Int, _ message: String) -> CodeRejection {
             CodeRejection(.badTime, at: offset + at, message)
         }
@@ -78,28 +88,36 @@ public enum ScanTime {
     /// The form gateways send most, `YYYY-MM-DDTHH:MM:SSZ`, read in one pass; `nil` sends anything
     /// else (or anything wrong) to the general parser, which also names the problem.
     @inline(__always)
-    static func wholeSecondUTC(_ text: UnsafeBufferPointer<UInt8>) -> Int64? {
-        guard text.count == 20, text[4] == UInt8(ascii: "-"), text[7] == UInt8(ascii: "-"),
-            text[10] == UInt8(ascii: "T"), text[13] == UInt8(ascii: ":"), text[16] == UInt8(ascii: ":"),
-            text[19] == UInt8(ascii: "Z")
+    static func wholeSecondUTC(_ text: UnsafeBufferPointer<UInt8>, memo: inout DecodeMemo) -> Int64? {
+        guard text.count == 20, let base = text.baseAddress, text[4] == UInt8(ascii: "-"),
+            text[7] == UInt8(ascii: "-"), text[10] == UInt8(ascii: "T"), text[13] == UInt8(ascii: ":"),
+            text[16] == UInt8(ascii: ":"), text[19] == UInt8(ascii: "Z")
         else { return nil }
         func two(_ at: Int) -> Int? {
             let high = text[at] &- UInt8(ascii: "0")
             let low = text[at + 1] &- UInt8(ascii: "0")
             return high <= 9 && low <= 9 ? Int(high) * 10 + Int(low) : nil
         }
-        guard let century = two(0), let yearOfCentury = two(2), let month = two(5), let day = two(8),
-            let hour = two(11), let minute = two(14), let second = two(17)
+        let head = UnsafeRawPointer(base).loadUnaligned(as: UInt64.self)
+        let tail = UnsafeRawPointer(base + 8).loadUnaligned(as: UInt16.self)
+        let days: Int
+        if head == memo.dateHead && tail == memo.dateTail {
+            days = memo.dateDays
+        } else {
+            guard let century = two(0), let yearOfCentury = two(2), let month = two(5), let day = two(8) else {
+                return nil
+            }
+            let year = century * 100 + yearOfCentury
+            let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+            guard year >= 1970, (1...12).contains(month), day >= 1, day <= daysIn(month: month, leap: leap) else {
+                return nil
+            }
+            days = daysSinceEpoch(year: year, month: month, day: day)
+            (memo.dateHead, memo.dateTail, memo.dateDays) = (head, tail, days)
+        }
+        guard let hour = two(11), let minute = two(14), let second = two(17), hour <= 23, minute <= 59, second <= 59
         else { return nil }
-        let year = century * 100 + yearOfCentury
-        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
-        guard year >= 1970, (1...12).contains(month), day >= 1, day <= daysIn(month: month, leap: leap), hour <= 23,
-            minute <= 59, second <= 59
-        else { return nil }
-        let seconds =
-            Int64(daysSinceEpoch(year: year, month: month, day: day)) * 86_400
-            + Int64(hour * 3_600 + minute * 60 + second)
-        return seconds * 1_000
+        return (Int64(days) * 86_400 + Int64(hour * 3_600 + minute * 60 + second)) * 1_000
     }
 
     /// The number of days in a month (1–12); no table, so nothing is allocated.

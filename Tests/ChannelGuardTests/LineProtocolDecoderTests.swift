@@ -1,4 +1,5 @@
 import ChannelGuardCodes
+import ChannelGuardCommerce
 import Foundation
 import Testing
 
@@ -111,6 +112,44 @@ import Testing
         if case .success(.event) = decodeLine("inspect\t440305\t1795435200000\t(00)106141411234567897") {
         } else {
             Issue.record("tab-separated line rejected")
+        }
+    }
+
+    /// A datagram's lines share what they repeat (the last date read, the last AI sequence that
+    /// passed the association rules): decoding them together gives exactly what decoding each line
+    /// alone gives, with dates and AI sets that change, repeat, or are wrong right after a good one.
+    @Test(arguments: [11, 12])
+    func linesDecodedTogetherMatchLinesDecodedAlone(seed: UInt64) {
+        var random = SplitMix64(seed: seed)
+        let dates = ["2026-11-23", "2026-11-24", "2026-02-29", "2028-02-29", "2026-13-01", "1969-12-31"]
+        let codes = [
+            "(01)06901234567892(21)A1", "(01)06901234567892(21)B2(10)L1", "(21)A1", "(01)06901234567892",
+            "(01)06901234567892(21)A1(235)X", "(00)069012345678901231", "(02)06901234567892(21)A1",
+            "]d20106901234567892\u{1D}21C3", "(01)06901234567892(21)A1(10)L1(17)261231(21)A1",
+        ]
+        for _ in 0..<50 {
+            let lines = (0..<Int.random(in: 1...60, using: &random)).map { _ in
+                let time = dates.randomElement(using: &random)! + "T12:\(Int.random(in: 10...59, using: &random)):00Z"
+                return "sell 440305 \(time) \(codes.randomElement(using: &random)!) price=1.00"
+            }
+            var together = ScanBatch()
+            var bytes = Array(lines.joined(separator: "\n").utf8)
+            bytes.withUnsafeMutableBufferPointer { decoder.decode(UnsafeBufferPointer($0), into: &together) }
+            var accepted = 0
+            for (number, line) in lines.enumerated() {
+                let rejected = together.rejections.first { $0.record == Int32(number) }?.rejection
+                switch decodeLine(line) {
+                case .success(.event(let event, _)):
+                    #expect(rejected == nil, "\(line)")
+                    guard rejected == nil, accepted < together.count else { continue }
+                    let found = together.event(at: accepted)
+                    #expect(found.time == event.time && found.key == event.key && found.serial == event.serial)
+                    accepted += 1
+                case .success(.skipped): Issue.record("skipped \(line)")
+                case .failure(let alone): #expect(rejected == alone, "\(line)")
+                }
+            }
+            #expect(accepted == together.count)
         }
     }
 }

@@ -16,8 +16,11 @@ let benchmarks: @Sendable () -> Void = {
     let elementStrings = (0..<events).map { "(01)\(gtins[$0 % 100])(21)\(serial($0))" }
     let unbracketed = (0..<events).map { "]d201\(gtins[$0 % 100])21\(serial($0))\u{1D}17261231" }
     let digitalLinks = (0..<events).map { "https://id.example.com/01/\(gtins[$0 % 100])/21/\(serial($0))?17=261231" }
+    // One second apart, as a gateway's scans are: the date repeats, the time of day does not.
     let lines = (0..<events).map {
-        "sell 440305 2026-11-23T12:00:00Z (01)\(gtins[$0 % 100])(21)\(serial($0)) price=1999.00 party=ST-440305"
+        let two = { (value: Int) in value < 10 ? "0\(value)" : "\(value)" }
+        let clock = "12:\(two($0 / 60 % 60)):\(two($0 % 60))"
+        return "sell 440305 2026-11-23T\(clock)Z (01)\(gtins[$0 % 100])(21)\(serial($0)) price=1999.00 party=ST-440305"
     }.joined(separator: "\n")
     let decoder = CodeDecoder()
     let lineDecoder = LineProtocolDecoder(codes: decoder)
