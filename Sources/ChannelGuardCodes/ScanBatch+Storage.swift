@@ -83,9 +83,10 @@ extension ScanBatch {
                 guard let base = bytes.baseAddress, !bytes.isEmpty else { return .empty }
                 let start = textEnd
                 let target = text + start
-                if bytes.count <= 24 {
-                    // Serials, parties and devices are short: a plain loop beats a call to memmove.
-                    for offset in 0..<bytes.count { target[offset] = base[offset] }
+                if bytes.count <= 32 {
+                    // Serials, parties and devices are short: a few overlapping word copies beat a
+                    // call to memmove and a byte loop.
+                    Self.copyShort(UnsafeRawPointer(base), UnsafeMutableRawPointer(target), bytes.count)
                 } else {
                     target.update(from: base, count: bytes.count)
                 }
@@ -105,6 +106,32 @@ extension ScanBatch {
             latitudes[index] = event.latitude
             longitudes[index] = event.longitude
             records[index] = record
+        }
+
+        /// Copies `count` bytes with unaligned 8- or 4-byte loads and stores that may overlap, never
+        /// touching a byte outside `target[0..<count]`.
+        @inline(__always)
+        static func copyShort(_ source: UnsafeRawPointer, _ target: UnsafeMutableRawPointer, _ count: Int) {
+            func copy<Word: FixedWidthInteger>(_: Word.Type, at offset: Int) {
+                target.storeBytes(
+                    of: source.loadUnaligned(fromByteOffset: offset, as: Word.self),
+                    toByteOffset: offset,
+                    as: Word.self
+                )
+            }
+            if count >= 8 {
+                var offset = 0
+                while offset + 8 < count {
+                    copy(UInt64.self, at: offset)
+                    offset += 8
+                }
+                copy(UInt64.self, at: count - 8)
+            } else if count >= 4 {
+                copy(UInt32.self, at: 0)
+                copy(UInt32.self, at: count - 4)
+            } else {
+                for offset in 0..<count { copy(UInt8.self, at: offset) }
+            }
         }
 
         /// Copies the first `events` events from `other`.

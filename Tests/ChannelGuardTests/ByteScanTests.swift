@@ -124,4 +124,22 @@ import Testing
             #expect(first == bytes[start..<end].firstIndex { !characters.contains($0) })
         }
     }
+
+    /// The batch's short text copy (overlapping word loads and stores) writes exactly the bytes it
+    /// is given, for every length it handles, and nothing either side of them.
+    @Test func shortCopiesTouchOnlyTheirBytes() {
+        for count in 0...32 {
+            for shift in 0..<8 {
+                let source = (0..<40).map { UInt8($0 + 1) }
+                var target = [UInt8](repeating: 0xEE, count: 48)
+                source.withUnsafeBytes { from in
+                    target.withUnsafeMutableBytes { to in
+                        ScanBatch.Columns.copyShort(from.baseAddress! + shift, to.baseAddress! + 8, count)
+                    }
+                }
+                #expect(Array(target[8..<8 + count]) == Array(source[shift..<shift + count]))
+                #expect(target[0..<8].allSatisfy { $0 == 0xEE } && target[(8 + count)...].allSatisfy { $0 == 0xEE })
+            }
+        }
+    }
 }
