@@ -28,7 +28,8 @@ public struct ElementStringDecoder: Sendable {
     public func decode(_ input: UnsafeBufferPointer<UInt8>) -> Result<DecodedCode, CodeRejection> {
         withSpans { spans in
             do throws(CodeRejection) {
-                let found = try scanChecked(input, into: spans)
+                var memo = DecodeMemo()
+                let found = try scanChecked(input, into: spans, memo: &memo)
                 let elements = found.map { element($0, input) }
                 return .success(DecodedCode(key: try key(of: elements), elements: elements))
             } catch {
@@ -49,13 +50,7 @@ public struct ElementStringDecoder: Sendable {
     func decodeKey(_ input: UnsafeBufferPointer<UInt8>, memo: inout DecodeMemo) -> Result<ScannedKey, CodeRejection> {
         withSpans { spans in
             do throws(CodeRejection) {
-                let found = UnsafeBufferPointer(rebasing: spans[0..<(try scan(input, into: spans))])
-                let key = DecodeMemo.associationKey(found)
-                if key == nil || key != memo.associations {
-                    try checkAssociations(found)
-                    memo.associations = key ?? 0
-                }
-                return .success(try scannedKey(found, input))
+                return .success(try scannedKey(scanChecked(input, into: spans, memo: &memo), input))
             } catch {
                 return .failure(error)
             }
@@ -67,13 +62,19 @@ public struct ElementStringDecoder: Sendable {
         withUnsafeTemporaryAllocation(of: ElementSpan.self, capacity: Self.maximumElements, body)
     }
 
-    /// Every element parsed and validated, then the requisite and exclusive AI rules.
+    /// Every element parsed and validated, then the requisite and exclusive AI rules, unless
+    /// `memo` holds the same AI sequence as having passed them.
     private func scanChecked(
         _ input: UnsafeBufferPointer<UInt8>,
-        into spans: UnsafeMutableBufferPointer<ElementSpan>
+        into spans: UnsafeMutableBufferPointer<ElementSpan>,
+        memo: inout DecodeMemo
     ) throws(CodeRejection) -> UnsafeBufferPointer<ElementSpan> {
         let found = UnsafeBufferPointer(rebasing: spans[0..<(try scan(input, into: spans))])
-        try checkAssociations(found)
+        let key = DecodeMemo.associationKey(found)
+        if key == nil || key != memo.associations {
+            try checkAssociations(found)
+            memo.associations = key ?? 0
+        }
         return found
     }
 
