@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "ChannelGuardCodes", targets: ["ChannelGuardCodes"]),
         .library(name: "ChannelGuardTerritory", targets: ["ChannelGuardTerritory"]),
         .library(name: "ChannelGuardDetection", targets: ["ChannelGuardDetection"]),
+        .library(name: "ChannelGuardIndex", targets: ["ChannelGuardIndex"]),
         .library(name: "ChannelGuardStore", targets: ["ChannelGuardStore"]),
         .library(name: "ChannelGuardIngest", targets: ["ChannelGuardIngest"]),
         .library(name: "ChannelGuardCommerce", targets: ["ChannelGuardCommerce"]),
@@ -50,6 +51,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Small C helpers: cache prefetch, hardware CRC-32C.
+        .target(name: "CChannelGuardSupport"),
+        // The serial index: an adaptive radix tree of serial → binding, ranges, cartons, snapshots.
+        .target(
+            name: "ChannelGuardIndex",
+            dependencies: ["ChannelGuardCodes", "CChannelGuardSupport"],
+            swiftSettings: swiftSettings
+        ),
         // Territory: GB/T 2260 region codes, the region catalogue, territories, distances.
         .target(
             name: "ChannelGuardTerritory",
@@ -65,7 +74,11 @@ let package = Package(
         // Ingest: stream framing now; listeners and the sharded pipeline join it.
         .target(
             name: "ChannelGuardIngest",
-            dependencies: ["ChannelGuardCodes", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "ChannelGuardCodes", "ChannelGuardIndex", "ChannelGuardStore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         // Store: embedded PostgreSQL, migrations and the shared schema, libpq bulk COPY, zstd.
@@ -107,6 +120,8 @@ let package = Package(
         .target(
             name: "ChannelGuardApp",
             dependencies: [
+                "ChannelGuardIndex",
+                "ChannelGuardIngest",
                 "ChannelGuardStore",
                 "ChannelGuardCommerce",
                 "ChannelGuardHTTP",
@@ -153,6 +168,7 @@ let package = Package(
                 "ChannelGuardApp",
                 "ChannelGuardTestSupport",
                 "ChannelGuardIngest",
+                "ChannelGuardIndex",
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -83,6 +83,49 @@ public final class LibPQConnection {
         return Int(String(cString: PQcmdTuples(result))) ?? 0
     }
 
+    /// Streams a COPY out: runs `sql` (a `COPY … TO STDOUT`) and calls `body` with each row as the
+    /// server sends it (text format: one line, fields separated by tabs). Returns the row count.
+    @discardableResult
+    public func copyOut(_ sql: String, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
+        guard let start = PQexec(connection, sql) else { throw failure(.copyFailed, sql) }
+        let status = PQresultStatus(start)
+        let startMessage = Self.describe(result: start, sql: sql)
+        PQclear(start)
+        guard status == PGRES_COPY_OUT else { throw StoreError(.copyFailed, startMessage) }
+        var rows = 0
+        while true {
+            var buffer: UnsafeMutablePointer<CChar>?
+            let count = PQgetCopyData(connection, &buffer, 0)
+            if count == -1 { break }
+            guard count >= 0, let row = buffer else { throw failure(.copyFailed, sql) }
+            defer { PQfreemem(row) }
+            do {
+                try body(UnsafeRawBufferPointer(start: row, count: Int(count)))
+            } catch {
+                // Drop the rest of the COPY: cancel and drain, so the connection stays usable.
+                if let cancel = PQgetCancel(connection) {
+                    var message = [CChar](repeating: 0, count: 256)
+                    PQcancel(cancel, &message, 256)
+                    PQfreeCancel(cancel)
+                }
+                var rest: UnsafeMutablePointer<CChar>?
+                while PQgetCopyData(connection, &rest, 0) >= 0 { if let rest { PQfreemem(rest) } }
+                drainResults()
+                throw error
+            }
+            rows += 1
+        }
+        guard let result = PQgetResult(connection) else { throw failure(.copyFailed, sql) }
+        defer {
+            PQclear(result)
+            drainResults()
+        }
+        guard PQresultStatus(result) == PGRES_COMMAND_OK else {
+            throw StoreError(.copyFailed, Self.describe(result: result, sql: sql))
+        }
+        return rows
+    }
+
     private func drainResults() {
         while let result = PQgetResult(connection) { PQclear(result) }
     }

@@ -33,6 +33,7 @@ public struct Migration: Sendable {
     public static let all: [Migration] = [
         .sql(version: 1, name: "schema", bundledSQL("0001_schema")),
         regions,
+        .sql(version: 3, name: "binding_changes", bundledSQL("0003_binding_changes")),
     ]
 
     /// Version 2: the GB/T 2260 regions from the bundled catalogue.

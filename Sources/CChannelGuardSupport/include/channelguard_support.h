@@ -1,0 +1,21 @@
+// Small machine helpers the Swift standard library does not expose: a cache prefetch hint and a
+// hardware CRC-32C. Everything here is portable C with a plain fallback.
+#ifndef CHANNELGUARD_SUPPORT_H
+#define CHANNELGUARD_SUPPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/// Asks the CPU to start loading the cache line holding `address`; a hint only.
+static inline void cg_prefetch(const void *address) {
+    __builtin_prefetch(address, 0, 3);
+}
+
+/// Returns free heap memory to the system (glibc `malloc_trim`); a no-op elsewhere.
+void cg_release_free_memory(void);
+
+/// CRC-32C (Castagnoli) of `count` bytes, continuing from `crc` (start with 0).
+/// Uses the SSE 4.2 instruction when the CPU has it, else a table.
+uint32_t cg_crc32c(uint32_t crc, const void *bytes, size_t count);
+
+#endif

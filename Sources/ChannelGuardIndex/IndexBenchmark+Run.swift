@@ -1,0 +1,150 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension IndexBenchmark {
+    /// Runs both structures on the same keys; the radix index first, each measured alone.
+    public func run() throws -> [Result] {
+        let keys = makeKeys()
+        var random = SplitMix(seed: seed ^ 0x5EED)
+        var order = keys
+        for index in stride(from: order.count - 1, to: 0, by: -1) {
+            order.swapAt(index, Int(random.next() % UInt64(index + 1)))
+        }
+        var results: [Result] = []
+        if structures.contains("art") { results.append(try runRadix(keys, order)) }
+        if structures.contains("dictionary") { results.append(runDictionary(keys, order)) }
+        return results
+    }
+
+    func runRadix(_ keys: [IndexKey], _ order: [IndexKey]) throws -> Result {
+        let before = Self.residentBytes()
+        var index: SerialIndex? = try SerialIndex(shardCount: shards)
+        let insertSeconds = try Self.seconds {
+            for (number, key) in keys.enumerated() { try index!.bind(key, to: Self.binding(number)) }
+        }
+        let resident = Self.residentBytes() - before
+        let allocated = index!.bytesUsed
+        var found = 0
+        var single = Double.infinity
+        for _ in 0..<rounds {
+            found = 0
+            single = min(
+                single,
+                Self.seconds {
+                    for key in order where index!.lookup(key) != nil { found += 1 }
+                }
+            )
+        }
+        var batched = Double.infinity
+        var results = [SerialIndex.Match?](repeating: nil, count: batchSize)
+        for _ in 0..<rounds {
+            var batchFound = 0
+            batched = min(
+                batched,
+                Self.seconds {
+                    order.withUnsafeBufferPointer { all in
+                        results.withUnsafeMutableBufferPointer { results in
+                            var start = 0
+                            while start < all.count {
+                                let chunk = UnsafeBufferPointer(
+                                    rebasing: all[start..<min(start + batchSize, all.count)]
+                                )
+                                index!.lookup(chunk, into: results)
+                                for position in 0..<chunk.count where results[position] != nil { batchFound += 1 }
+                                start += batchSize
+                            }
+                        }
+                    }
+                }
+            )
+            found = min(found, batchFound)
+        }
+        let path = snapshotDirectory + "/channelguard-index-bench-\(getpid()).snapshot"
+        defer { unlink(path) }
+        let saveSeconds = try Self.seconds {
+            try IndexSnapshot.write(index!, to: path, watermark: 1, createdAt: 0)
+        }
+        let probes = Array(order.prefix(10_000))
+        let expected = probes.map { index!.lookup($0) }
+        index = nil
+        var loaded: SerialIndex?
+        let loadSeconds = try Self.seconds { loaded = try IndexSnapshot.load(from: path).0 }
+        guard probes.map({ loaded!.lookup($0) }) == expected else {
+            throw IndexError(.snapshotStructure, "the loaded snapshot answers differently")
+        }
+        return Result(
+            structure: "art",
+            keys: keys.count,
+            shape: shape,
+            bytesPerKey: Double(resident) / Double(keys.count),
+            lookupsPerSecond: Double(keys.count) / single,
+            batchedLookupsPerSecond: Double(keys.count) / batched,
+            insertsPerSecond: Double(keys.count) / insertSeconds,
+            snapshotSaveSeconds: saveSeconds,
+            snapshotLoadKeysPerSecond: Double(keys.count) / loadSeconds,
+            allocatedBytesPerKey: Double(allocated) / Double(keys.count),
+            found: found
+        )
+    }
+
+    func runDictionary(_ keys: [IndexKey], _ order: [IndexKey]) -> Result {
+        let before = Self.residentBytes()
+        var dictionary: [IndexKey: SerialBinding] = [:]
+        let insertSeconds = Self.seconds {
+            for (number, key) in keys.enumerated() { dictionary[key] = Self.binding(number) }
+        }
+        let resident = Self.residentBytes() - before
+        // Buckets × (key + value) plus one bit per bucket: what the dictionary allocates.
+        let allocated =
+            dictionary.capacity * 4 / 3 * (MemoryLayout<IndexKey>.stride + MemoryLayout<SerialBinding>.stride)
+        var found = 0
+        var single = Double.infinity
+        for _ in 0..<rounds {
+            found = 0
+            single = min(
+                single,
+                Self.seconds {
+                    for key in order where dictionary[key] != nil { found += 1 }
+                }
+            )
+        }
+        var batched = Double.infinity
+        var results = [SerialBinding?](repeating: nil, count: batchSize)
+        for _ in 0..<rounds {
+            var batchFound = 0
+            batched = min(
+                batched,
+                Self.seconds {
+                    order.withUnsafeBufferPointer { all in
+                        results.withUnsafeMutableBufferPointer { results in
+                            var start = 0
+                            while start < all.count {
+                                let end = min(start + batchSize, all.count)
+                                for position in start..<end { results[position - start] = dictionary[all[position]] }
+                                for position in 0..<(end - start) where results[position] != nil { batchFound += 1 }
+                                start = end
+                            }
+                        }
+                    }
+                }
+            )
+            found = min(found, batchFound)
+        }
+        return Result(
+            structure: "dictionary",
+            keys: keys.count,
+            shape: shape,
+            bytesPerKey: Double(resident) / Double(keys.count),
+            lookupsPerSecond: Double(keys.count) / single,
+            batchedLookupsPerSecond: Double(keys.count) / batched,
+            insertsPerSecond: Double(keys.count) / insertSeconds,
+            snapshotSaveSeconds: nil,
+            snapshotLoadKeysPerSecond: nil,
+            allocatedBytesPerKey: Double(allocated) / Double(keys.count),
+            found: found
+        )
+    }
+}

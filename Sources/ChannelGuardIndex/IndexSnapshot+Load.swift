@@ -1,0 +1,168 @@
+import CChannelGuardSupport
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension IndexSnapshot {
+    /// Reads only the header of the snapshot at `path` (to decide whether it is current).
+    public static func header(at path: String) throws(IndexError) -> Header {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw ioError("open", path) }
+        defer { close(descriptor) }
+        var reader = Reader(descriptor: descriptor, path: path)
+        return try readHeader(&reader)
+    }
+
+    /// Loads the snapshot at `path`. Every check runs before the index is returned: magic, versions,
+    /// sizes, references, checksum, length.
+    public static func load(from path: String) throws(IndexError) -> (SerialIndex, Header) {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw ioError("open", path) }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw ioError("stat", path) }
+        let fileSize = Int(status.st_size)
+        var reader = Reader(descriptor: descriptor, path: path)
+        let header = try readHeader(&reader)
+        let index = try SerialIndex(shardCount: header.shardCount)
+        for (number, shard) in index.shards.enumerated() {
+            let shardHeader = try reader.readArray(shardHeaderSize)
+            let (count, ranges, used) = shardHeader.withUnsafeBytes { bytes in
+                (Int(get(bytes, 0)), Int(get(bytes, 8)), (0..<5).map { Int(get(bytes, 16 + $0 * 8)) })
+            }
+            let arenas = shard.tree.allArenas
+            for position in 0..<5 where used[position] > arenas[position].capacity || used[position] < 0 {
+                throw IndexError(.snapshotStructure, "shard \(number) arena \(position) claims \(used[position]) bytes")
+            }
+            // The declared sizes must fit the file before any large read.
+            let needed = RadixTree.metaCount * 4 + used.reduce(0, +)
+            guard reader.offset + needed + trailerSize <= fileSize else {
+                throw IndexError(
+                    .snapshotTruncated,
+                    "shard \(number) needs \(needed) bytes; the file has \(fileSize - reader.offset)"
+                )
+            }
+            try reader.read(into: UnsafeMutableRawBufferPointer(start: shard.tree.meta, count: RadixTree.metaCount * 4))
+            for position in 0..<5 {
+                try reader.read(
+                    into: UnsafeMutableRawBufferPointer(start: arenas[position].base, count: used[position])
+                )
+                shard.tree.setUsed(position, used[position])
+            }
+            shard.tree.count = count
+            shard.rangeCount = ranges
+            try checkStructure(shard.tree, shard: number)
+        }
+        let crc = reader.crc
+        let trailer = try reader.readArray(trailerSize)
+        let (storedCRC, length, end) = trailer.withUnsafeBytes { (get($0, 0), get($0, 8), get($0, 16)) }
+        guard end == trailerMagic, Int(length) == reader.offset, reader.offset == fileSize else {
+            throw IndexError(
+                .snapshotTruncated,
+                "trailer does not close the file at \(reader.offset) of \(fileSize) bytes"
+            )
+        }
+        guard storedCRC == UInt64(crc) else {
+            throw IndexError(
+                .snapshotChecksum,
+                "CRC-32C \(String(crc, radix: 16)) does not match the stored \(String(storedCRC, radix: 16))"
+            )
+        }
+        guard index.count == header.keyCount else {
+            throw IndexError(.snapshotStructure, "shards hold \(index.count) keys; the header says \(header.keyCount)")
+        }
+        return (index, header)
+    }
+
+    static func readHeader(_ reader: inout Reader) throws(IndexError) -> Header {
+        let bytes: [UInt8]
+        do {
+            bytes = try reader.readArray(headerSize)
+        } catch  where error.code == .snapshotTruncated {
+            throw IndexError(.snapshotNotASnapshot, "\(reader.path) is shorter than a snapshot header")
+        }
+        let parsed: Result<Header, IndexError> = bytes.withUnsafeBytes { buffer in
+            Result { () throws(IndexError) -> Header in
+                guard get(buffer, 0) == magic else {
+                    throw IndexError(.snapshotNotASnapshot, "\(reader.path) does not start with the snapshot magic")
+                }
+                let versions = get(buffer, 8)
+                guard UInt32(truncatingIfNeeded: versions) == formatVersion,
+                    UInt32(versions >> 32) == keyEncodingVersion
+                else {
+                    throw IndexError(
+                        .snapshotVersion,
+                        "format \(UInt32(truncatingIfNeeded: versions)) keys \(versions >> 32); this build reads format \(formatVersion) keys \(keyEncodingVersion)"
+                    )
+                }
+                let shards = get(buffer, 16)
+                guard (1...4096).contains(shards) else { throw IndexError(.snapshotStructure, "\(shards) shards") }
+                return Header(
+                    shardCount: Int(shards),
+                    watermark: get(buffer, 24),
+                    createdAt: Int64(bitPattern: get(buffer, 32)),
+                    keyCount: Int(get(buffer, 40))
+                )
+            }
+        }
+        return try parsed.get()
+    }
+
+    /// The root and every free-list head must point inside the loaded arenas.
+    static func checkStructure(_ tree: RadixTree, shard: Int) throws(IndexError) {
+        guard tree.isInBounds(tree.root) else {
+            throw IndexError(
+                .snapshotStructure,
+                "shard \(shard): root \(String(tree.root.raw, radix: 16)) is outside its arena"
+            )
+        }
+        for kind in NodeKind.allCases {
+            let head = Int(tree.meta[RadixTree.metaFreeNodes + Int(kind.rawValue)])
+            guard head == 0 || tree.isInBounds(NodeRef(kind: kind, slot: head)) else {
+                throw IndexError(.snapshotStructure, "shard \(shard): \(kind) free list starts outside its arena")
+            }
+        }
+        for size in 0...RadixTree.maxLeafSize {
+            let head = Int(tree.meta[RadixTree.metaFreeLeaves + size])
+            guard head == 0 || (head >= 8 && head + size <= tree.leaves.used) else {
+                throw IndexError(
+                    .snapshotStructure,
+                    "shard \(shard): free leaves of \(size) bytes start outside the arena"
+                )
+            }
+        }
+    }
+
+    struct Reader {
+        let descriptor: Int32
+        let path: String
+        var crc: UInt32 = 0
+        var offset = 0
+
+        mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws(IndexError) {
+            guard let base = buffer.baseAddress, buffer.count > 0 else { return }
+            var done = 0
+            while done < buffer.count {
+                let count = Glibc.read(descriptor, base + done, min(buffer.count - done, 1 << 30))
+                if count < 0 && errno == EINTR { continue }
+                guard count >= 0 else { throw IndexSnapshot.ioError("read", path) }
+                guard count > 0 else {
+                    throw IndexError(.snapshotTruncated, "\(path) ends at \(offset + done) bytes, inside its contents")
+                }
+                done += count
+            }
+            crc = cg_crc32c(crc, base, buffer.count)
+            offset += buffer.count
+        }
+
+        mutating func readArray(_ count: Int) throws(IndexError) -> [UInt8] {
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 8)
+            defer { buffer.deallocate() }
+            try read(into: buffer)
+            return Array(buffer)
+        }
+    }
+}

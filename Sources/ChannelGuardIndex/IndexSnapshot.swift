@@ -1,0 +1,148 @@
+import CChannelGuardSupport
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The snapshot file of a ``SerialIndex``: each shard's arenas as they are in memory, so loading is
+/// one `read` per arena instead of one insertion per key.
+///
+/// Layout (little-endian):
+/// - header, 64 bytes: magic `CGINDEX1`, format version, key encoding version, shard count, the
+///   source watermark (the bindings' change sequence the index reflects), creation time (ms since
+///   1970), key count;
+/// - per shard: key count, range count, the tree's root and free lists, the bytes used in each of
+///   its five arenas, then those bytes;
+/// - trailer, 24 bytes: CRC-32C of everything before it, the file length, magic `CGINDEND`.
+///
+/// Written atomically: to a temporary file beside the target, `fsync`, `rename`, `fsync` of the
+/// directory. A file that is short, long, of another version, fails its checksum, or describes an
+/// impossible tree is refused with a specific ``IndexError``; it is never partly trusted.
+public enum IndexSnapshot {
+    static let magic: UInt64 = 0x3158_4544_4E49_4743  // "CGINDEX1"
+    public static let formatVersion: UInt32 = 1
+    /// Version of the key bytes and value packing (``IndexKey``, ``SerialBinding``, ``LeafCodec``).
+    public static let keyEncodingVersion: UInt32 = 1
+    static let headerSize = 64
+    static let trailerSize = 24
+    static let trailerMagic: UInt64 = 0x444E_4558_4449_4743  // "CGIDXEND"
+
+    /// What a snapshot's header says.
+    public struct Header: Sendable, Equatable {
+        public var shardCount: Int
+        /// The source watermark the index reflects (for example the bindings' change sequence).
+        public var watermark: UInt64
+        /// Creation time, milliseconds since 1970.
+        public var createdAt: Int64
+        public var keyCount: Int
+    }
+
+    // MARK: Writing
+
+    /// Writes `index` to `path` atomically. Returns the bytes written.
+    @discardableResult
+    public static func write(
+        _ index: SerialIndex,
+        to path: String,
+        watermark: UInt64,
+        createdAt: Int64
+    ) throws(IndexError) -> Int {
+        let temporary = path + ".tmp-\(getpid())"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw ioError("create", temporary) }
+        var writer = Writer(descriptor: descriptor, path: temporary)
+        do throws(IndexError) {
+            var header = [UInt8](repeating: 0, count: headerSize)
+            put(&header, 0, magic)
+            put(&header, 8, UInt64(formatVersion) | UInt64(keyEncodingVersion) << 32)
+            put(&header, 16, UInt64(index.shards.count))
+            put(&header, 24, watermark)
+            put(&header, 32, UInt64(bitPattern: createdAt))
+            put(&header, 40, UInt64(index.count))
+            try writer.write(header)
+            for shard in index.shards {
+                let tree = shard.tree
+                var shardHeader = [UInt8](repeating: 0, count: shardHeaderSize)
+                put(&shardHeader, 0, UInt64(tree.count))
+                put(&shardHeader, 8, UInt64(shard.rangeCount))
+                for (position, arena) in tree.allArenas.enumerated() {
+                    put(&shardHeader, 16 + position * 8, UInt64(arena.used))
+                }
+                try writer.write(shardHeader)
+                try writer.write(UnsafeRawBufferPointer(start: tree.meta, count: RadixTree.metaCount * 4))
+                for arena in tree.allArenas {
+                    try writer.write(UnsafeRawBufferPointer(start: arena.base, count: arena.used))
+                }
+            }
+            var trailer = [UInt8](repeating: 0, count: trailerSize)
+            put(&trailer, 0, UInt64(writer.crc))
+            put(&trailer, 8, UInt64(writer.written + trailerSize))
+            put(&trailer, 16, trailerMagic)
+            try writer.write(trailer)
+            guard fsync(descriptor) == 0 else { throw ioError("fsync", temporary) }
+        } catch {
+            close(descriptor)
+            unlink(temporary)
+            throw error
+        }
+        close(descriptor)
+        guard rename(temporary, path) == 0 else {
+            unlink(temporary)
+            throw ioError("rename to", path)
+        }
+        syncDirectory(of: path)
+        return writer.written
+    }
+
+    static let shardHeaderSize = 16 + 5 * 8
+
+    struct Writer {
+        let descriptor: Int32
+        let path: String
+        var crc: UInt32 = 0
+        var written = 0
+
+        mutating func write(_ bytes: UnsafeRawBufferPointer) throws(IndexError) {
+            guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+            crc = cg_crc32c(crc, base, bytes.count)
+            var offset = 0
+            while offset < bytes.count {
+                let count = Glibc.write(descriptor, base + offset, min(bytes.count - offset, 1 << 30))
+                if count < 0 && errno == EINTR { continue }
+                guard count > 0 else { throw IndexSnapshot.ioError("write", path) }
+                offset += count
+            }
+            written += bytes.count
+        }
+
+        mutating func write(_ array: [UInt8]) throws(IndexError) {
+            let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: array.count, alignment: 8)
+            defer { copy.deallocate() }
+            copy.copyBytes(from: array)
+            try write(UnsafeRawBufferPointer(copy))
+        }
+    }
+
+    static func syncDirectory(of path: String) {
+        let directory = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
+        let descriptor = open(directory.isEmpty ? "/" : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if descriptor >= 0 {
+            fsync(descriptor)
+            close(descriptor)
+        }
+    }
+
+    static func put(_ buffer: inout [UInt8], _ offset: Int, _ value: UInt64) {
+        for index in 0..<8 { buffer[offset + index] = UInt8(truncatingIfNeeded: value >> UInt64(index * 8)) }
+    }
+
+    static func get(_ buffer: UnsafeRawBufferPointer, _ offset: Int) -> UInt64 {
+        buffer.loadUnaligned(fromByteOffset: offset, as: UInt64.self).littleEndian
+    }
+
+    static func ioError(_ action: String, _ path: String) -> IndexError {
+        IndexError(.snapshotIO, "\(action) \(path): \(String(cString: strerror(errno)))")
+    }
+}

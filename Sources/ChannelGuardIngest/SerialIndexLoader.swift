@@ -1,0 +1,124 @@
+import ChannelGuardIndex
+import ChannelGuardStore
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Loads the serial index at start: from its snapshot when the snapshot is sound and current,
+/// otherwise by rebuilding from the bindings tables, after which a fresh snapshot replaces the old.
+///
+/// A snapshot is used only when it loads without error (magic, version, sizes, checksum) and its
+/// watermark equals the database's: a damaged, stale or differently sharded snapshot is reported
+/// with its reason and replaced, never partly trusted.
+public struct SerialIndexLoader: Sendable {
+    /// Where the snapshot lives; `nil` to always rebuild and write none.
+    public var snapshotPath: String?
+    public var shardCount: Int
+
+    public init(snapshotPath: String?, shardCount: Int) {
+        self.snapshotPath = snapshotPath
+        self.shardCount = shardCount
+    }
+
+    /// How the index was obtained.
+    public struct Outcome: Sendable {
+        public enum Source: String, Sendable { case snapshot, rebuilt }
+        public var source: Source
+        /// Why the snapshot was not used (absent, damaged, stale, other shape); `nil` when it was.
+        public var snapshotProblem: IndexError?
+        public var watermark: UInt64
+        public var keys: Int
+        public var seconds: Double
+        /// What the rebuild read (when rebuilt).
+        public var rebuild: SerialIndexRebuild.Report?
+        /// Why a fresh snapshot could not be written (the index is still good).
+        public var saveProblem: IndexError?
+    }
+
+    public func load(_ connection: LibPQConnection, logger: Logger) throws -> (SerialIndex, Outcome) {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let watermark = try SerialIndexRebuild.watermark(connection)
+        var problem: IndexError?
+        if let path = snapshotPath {
+            do throws(IndexError) {
+                let header = try IndexSnapshot.header(at: path)
+                guard header.watermark == watermark else {
+                    throw IndexError(
+                        .snapshotStale,
+                        "snapshot reflects change \(header.watermark); the database is at \(watermark)"
+                    )
+                }
+                guard header.shardCount == shardCount else {
+                    throw IndexError(
+                        .snapshotShape,
+                        "snapshot has \(header.shardCount) shards; \(shardCount) are configured"
+                    )
+                }
+                let (index, _) = try IndexSnapshot.load(from: path)
+                let outcome = Outcome(
+                    source: .snapshot,
+                    snapshotProblem: nil,
+                    watermark: watermark,
+                    keys: index.count,
+                    seconds: Self.seconds(clock.now - started),
+                    rebuild: nil,
+                    saveProblem: nil
+                )
+                logger.info(
+                    "serial index loaded from snapshot",
+                    metadata: ["keys": "\(index.count)", "path": "\(path)"]
+                )
+                return (index, outcome)
+            } catch {
+                problem = error
+                logger.warning(
+                    "serial index snapshot not used; rebuilding from the database",
+                    metadata: ["reason": "\(error.code)", "detail": "\(error.message)", "path": "\(path)"]
+                )
+            }
+        }
+        let (index, report) = try SerialIndexRebuild(shardCount: shardCount).run(connection)
+        if report.rejectedRows > 0 {
+            logger.warning(
+                "binding rows skipped while rebuilding the serial index",
+                metadata: ["rows": "\(report.rejectedRows)", "first": "\(report.rejections.first ?? "")"]
+            )
+        }
+        var saveProblem: IndexError?
+        if let path = snapshotPath {
+            do throws(IndexError) {
+                try IndexSnapshot.write(index, to: path, watermark: report.watermark, createdAt: Self.nowMilliseconds())
+            } catch {
+                saveProblem = error
+                logger.error("could not write the serial index snapshot", metadata: ["reason": "\(error)"])
+            }
+        }
+        let outcome = Outcome(
+            source: .rebuilt,
+            snapshotProblem: problem,
+            watermark: report.watermark,
+            keys: index.count,
+            seconds: Self.seconds(clock.now - started),
+            rebuild: report,
+            saveProblem: saveProblem
+        )
+        logger.info(
+            "serial index rebuilt from the database",
+            metadata: ["keys": "\(index.count)", "serials": "\(report.serials)"]
+        )
+        return (index, outcome)
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    static func nowMilliseconds() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
+    }
+}
