@@ -55,6 +55,7 @@ struct IndexBenchCommand: ParsableCommand {
         benchmark.batchSize = batch
         benchmark.snapshotDirectory = snapshotDirectory
         benchmark.structures = Set(structures.split(separator: ",").map(String.init))
+        if !json { benchmark.report = { print($0) } }
         for result in try benchmark.run() {
             if json {
                 print(result.json)

@@ -30,6 +30,8 @@ public struct IndexBenchmark: Sendable {
     public var seed: UInt64 = 1
     /// Which structures to run: `art`, `dictionary`.
     public var structures: Set<String> = ["art", "dictionary"]
+    /// Receives diagnostic lines (free-list bytes); `nil` for none.
+    public var report: (@Sendable (String) -> Void)?
 
     public init(keys: Int, shape: Shape) {
         self.keys = keys
@@ -48,6 +50,8 @@ public struct IndexBenchmark: Sendable {
         public var insertsPerSecond: Double
         public var snapshotSaveSeconds: Double?
         public var snapshotLoadKeysPerSecond: Double?
+        /// Time to compact the radix index after its bulk load.
+        public var compactSeconds: Double?
         /// Bytes the structure accounts for itself (arenas, or the dictionary's allocation), per key.
         public var allocatedBytesPerKey: Double
         /// Lookups that found their key in the last pass (must equal `keys` × passes).
@@ -62,6 +66,7 @@ public struct IndexBenchmark: Sendable {
             ]
             if let save = snapshotSaveSeconds { fields.append("\"snapshot_save_s\":\(Self.format(save))") }
             if let load = snapshotLoadKeysPerSecond { fields.append("\"snapshot_load_keys_per_s\":\(Int(load))") }
+            if let compact = compactSeconds { fields.append("\"compact_s\":\(Self.format(compact))") }
             fields.append("\"allocated_bytes_per_key\":\(Self.format(allocatedBytesPerKey))")
             return "{" + fields.joined(separator: ",") + "}"
         }

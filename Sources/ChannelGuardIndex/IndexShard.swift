@@ -24,4 +24,7 @@ public final class IndexShard {
 
     /// Bytes of memory the shard's nodes and leaves occupy.
     public var bytesUsed: Int { tree.bytesUsed }
+
+    /// Bytes of freed nodes and leaves waiting for reuse (included in ``bytesUsed``).
+    public var bytesFree: Int { tree.freeBytes() }
 }

@@ -224,3 +224,25 @@ extension RadixTree {
         return ref.slot >= 1 && (ref.slot + 1) * kind.stride <= arena(kind).used
     }
 }
+
+extension RadixTree {
+    /// Bytes on the free lists: handed out once, freed, not yet reused.
+    func freeBytes() -> Int {
+        var total = 0
+        for kind in NodeKind.allCases {
+            var slot = Int(meta[Self.metaFreeNodes + Int(kind.rawValue)])
+            while slot != 0 {
+                total += kind.stride
+                slot = Int((base(kind) + slot * kind.stride).load(as: UInt32.self))
+            }
+        }
+        for size in 0...Self.maxLeafSize {
+            var offset = Int(meta[Self.metaFreeLeaves + size])
+            while offset != 0 {
+                total += size
+                offset = Int((leaves.base + offset).loadUnaligned(as: UInt32.self))
+            }
+        }
+        return total
+    }
+}

@@ -15,7 +15,7 @@ extension SerialIndex {
         try bind(carton, to: binding)
         let shard = shard(carton)
         for unit in contents {
-            try Self.withContentsKey(carton, unit) { bytes, count throws(IndexError) in
+            _ = try Self.withContentsKey(carton, unit) { bytes, count throws(IndexError) in
                 try shard.tree.insert(bytes, count, SerialBinding(bits: 0))
             }
         }

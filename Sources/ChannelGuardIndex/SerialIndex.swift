@@ -32,6 +32,17 @@ public final class SerialIndex: @unchecked Sendable {
         self.shards = shards
     }
 
+    /// Rewrites every shard into fresh arenas without free slots (see ``RadixTree/compacted()``).
+    /// Worth doing after a bulk load; needs the memory of the largest shard once more while it runs.
+    public func compact() throws(IndexError) {
+        for shard in shards {
+            let copy = try shard.tree.compacted()
+            shard.tree.release()
+            shard.tree = copy
+            shard.shortcuts.update(repeating: .empty, count: RadixTree.Shortcut.slots)
+        }
+    }
+
     /// The shard number of a key.
     @inline(__always)
     public func shardNumber(_ key: IndexKey) -> Int {

@@ -101,6 +101,8 @@ public struct SerialIndexRebuild {
                 }
             }
             try connection.execute("COMMIT")
+            // Node growth and leaf splits during the load leave freed slots behind; drop them.
+            try index.compact()
         } catch {
             _ = try? connection.execute("ROLLBACK")
             throw error
