@@ -96,35 +96,34 @@ extension RadixTree {
         let group = 16
         let generation = self.generation
         withUnsafeTemporaryAllocation(of: Cursor.self, capacity: group) { cursors in
-            var start = 0
-            while start < count {
-                let size = min(group, count - start)
-                for lane in 0..<size {
-                    let (key, length) = keyAt(start + lane)
-                    let (ref, depth) = Shortcut.start(shortcuts, self, generation, key, length)
-                    cursors[lane] = Cursor(
-                        key: key,
-                        length: length,
-                        depth: depth,
-                        ref: ref,
-                        index: start + lane,
-                        slot: nil
-                    )
-                }
-                var active = size
-                while active > 0 {
-                    var lane = 0
-                    while lane < active {
-                        if step(&cursors[lane]) {
-                            found(cursors[lane].index, cursors[lane].ref)
+            // A lane that finishes takes the next key at once, so `group` walks are always in flight
+            // until the keys run out (no tail of lanes waiting on memory alone).
+            var next = 0
+            func begin(_ lane: Int) {
+                let (key, length) = keyAt(next)
+                let (ref, depth) = Shortcut.start(shortcuts, self, generation, key, length)
+                cursors[lane] = Cursor(key: key, length: length, depth: depth, ref: ref, index: next, slot: nil)
+                if !ref.isNone && !ref.isLeaf { cg_prefetch(node(ref)) }
+                next += 1
+            }
+            var active = min(group, count)
+            for lane in 0..<active { begin(lane) }
+            while active > 0 {
+                var lane = 0
+                while lane < active {
+                    if step(&cursors[lane]) {
+                        found(cursors[lane].index, cursors[lane].ref)
+                        if next < count {
+                            begin(lane)
+                            lane += 1
+                        } else {
                             active -= 1
                             cursors[lane] = cursors[active]
-                        } else {
-                            lane += 1
                         }
+                    } else {
+                        lane += 1
                     }
                 }
-                start += size
             }
         }
     }
