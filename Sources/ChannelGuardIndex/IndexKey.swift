@@ -23,7 +23,7 @@ public struct IndexKey: Hashable, Sendable, CustomStringConvertible {
     static let rangeEnd: UInt8 = 0x01
     /// Bytes before an item's serial: the tag and the GTIN.
     public static let serialOffset = 7
-    public static let maxBytes = 29
+    public static let maxBytes = 28
 
     init() {}
 

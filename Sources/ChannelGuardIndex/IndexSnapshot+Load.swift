@@ -28,6 +28,7 @@ extension IndexSnapshot {
         var reader = Reader(descriptor: descriptor, path: path)
         let header = try readHeader(&reader)
         let index = try SerialIndex(shardCount: header.shardCount)
+        var pendingChecks: [(IndexShard, Int, Int)] = []
         for (number, shard) in index.shards.enumerated() {
             let shardHeader = try reader.readArray(shardHeaderSize)
             let (count, ranges, used) = shardHeader.withUnsafeBytes { bytes in
@@ -55,6 +56,7 @@ extension IndexSnapshot {
             shard.tree.count = count
             shard.rangeCount = ranges
             try checkStructure(shard.tree, shard: number)
+            pendingChecks.append((shard, count, number))
         }
         let crc = reader.crc
         let trailer = try reader.readArray(trailerSize)
@@ -73,6 +75,15 @@ extension IndexSnapshot {
         }
         guard index.count == header.keyCount else {
             throw IndexError(.snapshotStructure, "shards hold \(index.count) keys; the header says \(header.keyCount)")
+        }
+        // Only a file that passed its checksum gets the full walk: every reference is checked
+        // before the index is handed out.
+        for (shard, count, number) in pendingChecks {
+            do throws(IndexError) {
+                try shard.tree.validate(expectedCount: count)
+            } catch {
+                throw IndexError(.snapshotStructure, "shard \(number): \(error.message)")
+            }
         }
         return (index, header)
     }
@@ -109,6 +120,16 @@ extension IndexSnapshot {
             }
         }
         return try parsed.get()
+    }
+
+    /// A snapshot's bytes with the trailer's checksum recomputed over the rest: for tests that
+    /// check what the structure walk catches once a file passes its checksum.
+    static func resealed(_ bytes: [UInt8]) -> [UInt8] {
+        var copy = bytes
+        let body = copy.count - trailerSize
+        let crc = copy.withUnsafeBytes { cg_crc32c(0, $0.baseAddress!, body) }
+        for index in 0..<8 { copy[body + index] = UInt8(truncatingIfNeeded: UInt64(crc) >> UInt64(index * 8)) }
+        return copy
     }
 
     /// The root and every free-list head must point inside the loaded arenas.

@@ -125,6 +125,42 @@ import Testing
         #expect(try loadDamaged { $0[size - 10] ^= 1 }?.code == .snapshotTruncated)
     }
 
+    /// A file made to pass its checksum, with random bytes changed inside the trees: the load either
+    /// refuses it as a bad structure or gives an index on which every lookup, batch lookup and scan
+    /// runs (answers may be wrong; nothing reads outside the arenas).
+    @Test(arguments: [11, 12, 13, 14])
+    func hostileFilesNeverCrash(seed: UInt64) throws {
+        let (index, keys) = try Self.sampleIndex(shards: 1, seed: seed)
+        let path = Self.temporaryPath("hostile")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let size = try IndexSnapshot.write(index, to: path, watermark: 5, createdAt: 0)
+        let original = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        let treeStart = IndexSnapshot.headerSize + IndexSnapshot.shardHeaderSize
+        var random = SplitMix64(seed: seed)
+        var refused = 0
+        for _ in 0..<300 {
+            var bytes = original
+            for _ in 0..<Int.random(in: 1...4, using: &random) {
+                bytes[Int.random(in: treeStart..<(size - IndexSnapshot.trailerSize), using: &random)] = UInt8.random(
+                    in: 0...255,
+                    using: &random
+                )
+            }
+            try Data(IndexSnapshot.resealed(bytes)).write(to: URL(fileURLWithPath: path))
+            do {
+                let (loaded, _) = try IndexSnapshot.load(from: path)
+                _ = loaded.lookup(keys)
+                for key in keys.prefix(300) { _ = loaded.lookup(key) }
+                for gtin in SerialIndexModelTests.gtins { try loaded.forEachBinding(gtin: gtin) { _, _ in true } }
+            } catch let error as IndexError {
+                #expect(error.code == .snapshotStructure, "\(error)")
+                refused += 1
+            }
+        }
+        // Most changes land in nodes and leaf headers and are refused; some only change values.
+        #expect(refused > 0)
+    }
+
     @Test func truncatedAndExtendedFilesAreRefused() throws {
         #expect(try loadDamaged { $0 = [] }?.code == .snapshotNotASnapshot)
         #expect(try loadDamaged { $0.removeLast($0.count - 10) }?.code == .snapshotNotASnapshot)
