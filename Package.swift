@@ -142,7 +142,7 @@ let package = Package(
         // Fuzzing harness for the decoders (scripts/fuzz.sh builds it with -sanitize=fuzzer).
         .executableTarget(
             name: "channelguard-fuzz",
-            dependencies: ["ChannelGuardCodes"],
+            dependencies: ["ChannelGuardCodes", "ChannelGuardIndex"],
             swiftSettings: swiftSettings
         ),
 

@@ -19,6 +19,15 @@ let package = Package(
             ],
             path: "Benchmarks/Decode",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        )
+        ),
+        .executableTarget(
+            name: "Index",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "ChannelGuardIndex", package: "ChannelGuard"),
+            ],
+            path: "Benchmarks/Index",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )

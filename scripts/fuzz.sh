@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${FUZZ_SECONDS:-600}"
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(code line frame records)
+[ ${#targets[@]} -gt 0 ] || targets=(code line frame records snapshot)
 
 swift build --scratch-path .build-fuzz -c release --product channelguard-fuzz \
   -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld -Xlinker --export-dynamic
@@ -21,7 +21,7 @@ for target in "${targets[@]}"; do
   work=$(mktemp -d)
   cp Fuzz/corpus/"$target"/* "$work"/
   echo "fuzz: $target for ${seconds}s"
-  "$binary" "$target" -max_total_time="$seconds" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
+  "$binary" "$target" -max_total_time="$seconds" -max_len=8192 -timeout=10 -rss_limit_mb=2048 \
     -artifact_prefix=Fuzz/crashes/"$target"- -print_final_stats=1 "$work"
   rm -rf "$work"
 done

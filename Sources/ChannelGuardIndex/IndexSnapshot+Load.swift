@@ -123,8 +123,8 @@ extension IndexSnapshot {
     }
 
     /// A snapshot's bytes with the trailer's checksum recomputed over the rest: for tests that
-    /// check what the structure walk catches once a file passes its checksum.
-    static func resealed(_ bytes: [UInt8]) -> [UInt8] {
+    /// check what the structure walk catches once a file passes its checksum, and for fuzzing.
+    public static func resealed(_ bytes: [UInt8]) -> [UInt8] {
         var copy = bytes
         let body = copy.count - trailerSize
         let crc = copy.withUnsafeBytes { cg_crc32c(0, $0.baseAddress!, body) }

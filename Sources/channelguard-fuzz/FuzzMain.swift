@@ -31,6 +31,18 @@ struct FuzzMain {
         }
         Self.target = target
         arguments.remove(at: 1)
+        // `channelguard-fuzz snapshot --write-seeds DIR`: write the made seed inputs.
+        if arguments.count == 3, arguments[1] == "--write-seeds" {
+            do {
+                for (number, seed) in try FuzzTarget.seeds(target).enumerated() {
+                    try Data(seed).write(to: URL(fileURLWithPath: arguments[2] + "/seed-\(number)"))
+                }
+                exit(0)
+            } catch {
+                FileHandle.standardError.write(Data("cannot write seeds: \(error)\n".utf8))
+                exit(1)
+            }
+        }
         let callback: Callback = { data, size in
             FuzzMain.target.run(UnsafeBufferPointer(start: data, count: size))
             return 0

@@ -1,4 +1,6 @@
 import ChannelGuardCodes
+import ChannelGuardIndex
+import Foundation
 
 /// The decoders under fuzzing. Each takes arbitrary bytes and must never crash, hang or grow
 /// without bound; every outcome is a decoded value or a rejection with a reason.
@@ -11,12 +13,46 @@ enum FuzzTarget: String, CaseIterable {
     case frame
     /// Binary records behind a valid signature: the input is the payload of a signed frame.
     case records
+    /// Serial index snapshot files. An input whose first byte is odd gets its checksum recomputed
+    /// first, so the fuzzer reaches the structure walk behind the checksum.
+    case snapshot
 
     static let secret: [UInt8] = Array(0...15)
     static let codes = CodeDecoder()
     static let lines = LineProtocolDecoder()
     static let frames = BinaryFrameDecoder { $0 == 7 ? FuzzTarget.secret : nil }
     static let encoder = BinaryFrameEncoder(gatewayID: 7, secret: FuzzTarget.secret)
+
+    static let snapshotPath = NSTemporaryDirectory() + "channelguard-fuzz-\(getpid()).snapshot"
+    static let snapshotKeys = ["A1", "A2", "A10", "B7", "SN000001", "SN000002", "RUN7001"].map {
+        try! IndexKey(gtin: 6_901_234_567_892, serial: Array($0.utf8))
+    }
+    static let snapshotBinding = try! SerialBinding(distributor: 3, shipment: 4, boundAt: 1_780_000_000_000)
+
+    /// Seed inputs for targets whose inputs are made, not typed: small snapshots (a flag byte, then
+    /// the file).
+    static func seeds(_ target: FuzzTarget) throws -> [[UInt8]] {
+        guard target == .snapshot else { return [] }
+        var seeds: [[UInt8]] = []
+        for (shards, count) in [(1, 3), (1, 7), (2, 7)] {
+            let index = try SerialIndex(shardCount: shards)
+            for key in snapshotKeys.prefix(count) { try index.bind(key, to: snapshotBinding) }
+            try index.bindRange(gtin: 6_901_234_567_892, prefix: Array("RUN".utf8), to: snapshotBinding)
+            try index.bindCarton(
+                sscc: 106_141_411_234_567_897,
+                contents: Array(snapshotKeys.prefix(2)),
+                to: snapshotBinding
+            )
+            try index.compact()
+            let path = snapshotPath + ".seed"
+            try IndexSnapshot.write(index, to: path, watermark: 1, createdAt: 0)
+            let file = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+            try? FileManager.default.removeItem(atPath: path)
+            seeds.append([0] + file)
+            seeds.append([1] + file)
+        }
+        return seeds
+    }
 
     func run(_ data: UnsafeBufferPointer<UInt8>) {
         switch self {
@@ -39,6 +75,20 @@ enum FuzzTarget: String, CaseIterable {
         case .frame:
             var batch = ScanBatch()
             _ = Self.frames.decode(data, into: &batch)
+        case .snapshot:
+            guard let first = data.first else { return }
+            var bytes = Array(data.dropFirst())
+            if first & 1 == 1, bytes.count >= 24 { bytes = IndexSnapshot.resealed(bytes) }
+            guard FileManager.default.createFile(atPath: Self.snapshotPath, contents: Data(bytes)),
+                let (index, _) = try? IndexSnapshot.load(from: Self.snapshotPath)
+            else { return }
+            // A snapshot that loads answers lookups, batches, scans and changes without crashing.
+            _ = index.lookup(Self.snapshotKeys)
+            for key in Self.snapshotKeys {
+                _ = index.lookup(key)
+                _ = try? index.bind(key, to: Self.snapshotBinding)
+            }
+            try? index.forEachBinding(gtin: 6_901_234_567_892) { _, _ in true }
         case .records:
             guard let count = data.first else { return }
             let frame = Self.encoder.signedFrame(
