@@ -23,7 +23,7 @@ extension SerialIndex {
         unitBinding.flags.insert(.fromCarton)
         for unit in contents {
             if unit.isLogisticUnit {
-                try rebindCarton(unit, to: unitBinding, bindIfAbsent: true)
+                _ = try rebindCarton(unit, to: unitBinding, bindIfAbsent: true)
             } else if !rebind(unit, to: unitBinding) {
                 try bind(unit, to: unitBinding)
             }
@@ -86,7 +86,7 @@ extension SerialIndex {
             throw IndexError(.invalidKey, "a carton holds serials and cartons, not the range \(unit)")
         }
         let shard = shard(carton)
-        try Self.withContentsKey(carton, unit) { bytes, count throws(IndexError) in
+        _ = try Self.withContentsKey(carton, unit) { bytes, count throws(IndexError) in
             try shard.tree.insert(bytes, count, SerialBinding(bits: 0))
         }
     }
@@ -100,7 +100,7 @@ extension SerialIndex {
         var prefix = [IndexKey.contentsTag]
         prefix.append(contentsOf: carton.bytes.dropFirst())
         var units: [IndexKey] = []
-        prefix.withUnsafeBytes { prefix in
+        _ = prefix.withUnsafeBytes { prefix in
             shard(carton).tree.forEach(prefix: prefix) { bytes, _ in
                 units.append(IndexKey(bytes: UnsafeRawBufferPointer(rebasing: bytes[prefix.count...])))
                 return true

@@ -48,7 +48,7 @@ extension SerialIndex {
         var streams: [[(IndexKey, SerialBinding)]] = []
         for (number, shard) in shards.enumerated() {
             var entries: [(IndexKey, SerialBinding)] = []
-            prefix.withUnsafeBytes { prefix in
+            _ = prefix.withUnsafeBytes { prefix in
                 shard.tree.forEach(prefix: prefix) { bytes, leaf in
                     let key = IndexKey(bytes: bytes)
                     if !key.isRange || number == 0 { entries.append((key, shard.tree.value(leaf))) }
