@@ -31,8 +31,16 @@ extension IndexSnapshot {
         var pendingChecks: [(IndexShard, Int, Int)] = []
         for (number, shard) in index.shards.enumerated() {
             let shardHeader = try reader.readArray(shardHeaderSize)
-            let (count, ranges, used) = shardHeader.withUnsafeBytes { bytes in
-                (Int(get(bytes, 0)), Int(get(bytes, 8)), (0..<5).map { Int(get(bytes, 16 + $0 * 8)) })
+            let fields = shardHeader.withUnsafeBytes { bytes in (0..<7).map { size(get(bytes, $0 * 8)) } }
+            guard let count = fields[0], let ranges = fields[1] else {
+                throw IndexError(.snapshotStructure, "shard \(number) claims an impossible key or range count")
+            }
+            var used: [Int] = []
+            for field in fields[2...] {
+                guard let bytes = field else {
+                    throw IndexError(.snapshotStructure, "shard \(number) claims an impossible arena size")
+                }
+                used.append(bytes)
             }
             let arenas = shard.tree.allArenas
             for position in 0..<5 where used[position] > arenas[position].capacity || used[position] < 0 {
@@ -61,7 +69,7 @@ extension IndexSnapshot {
         let crc = reader.crc
         let trailer = try reader.readArray(trailerSize)
         let (storedCRC, length, end) = trailer.withUnsafeBytes { (get($0, 0), get($0, 8), get($0, 16)) }
-        guard end == trailerMagic, Int(length) == reader.offset, reader.offset == fileSize else {
+        guard end == trailerMagic, length == UInt64(reader.offset), reader.offset == fileSize else {
             throw IndexError(
                 .snapshotTruncated,
                 "trailer does not close the file at \(reader.offset) of \(fileSize) bytes"
@@ -111,11 +119,14 @@ extension IndexSnapshot {
                 }
                 let shards = get(buffer, 16)
                 guard (1...4096).contains(shards) else { throw IndexError(.snapshotStructure, "\(shards) shards") }
+                guard let keys = size(get(buffer, 40)) else {
+                    throw IndexError(.snapshotStructure, "a key count of \(get(buffer, 40))")
+                }
                 return Header(
                     shardCount: Int(shards),
                     watermark: get(buffer, 24),
                     createdAt: Int64(bitPattern: get(buffer, 32)),
-                    keyCount: Int(get(buffer, 40))
+                    keyCount: keys
                 )
             }
         }
@@ -131,6 +142,9 @@ extension IndexSnapshot {
         for index in 0..<8 { copy[body + index] = UInt8(truncatingIfNeeded: UInt64(crc) >> UInt64(index * 8)) }
         return copy
     }
+
+    /// A count or size read from a file, or `nil` when no real index could have it (at most 2^48).
+    static func size(_ value: UInt64) -> Int? { value <= 1 << 48 ? Int(value) : nil }
 
     /// The root and every free-list head must point inside the loaded arenas.
     static func checkStructure(_ tree: RadixTree, shard: Int) throws(IndexError) {

@@ -171,6 +171,17 @@ import Testing
         #expect(try loadDamaged { $0.append(0) }?.code == .snapshotTruncated)
     }
 
+    /// Counts and sizes no index could have are refused before they are used (a fuzzed file with
+    /// a key count above `Int.max` once trapped the conversion).
+    @Test func impossibleCountsAreRefused() throws {
+        for offset in [40, 64, 72, 80, 96, 112] {
+            let error = try loadDamaged { bytes in
+                for index in offset..<(offset + 8) { bytes[index] = 0xFF }
+            }
+            #expect(error?.code == .snapshotStructure, "offset \(offset): \(String(describing: error))")
+        }
+    }
+
     @Test func aMissingFileIsAnIOError() {
         #expect(throws: IndexError.self) { try IndexSnapshot.load(from: "/nonexistent/channelguard.snapshot") }
         #expect((try? IndexSnapshot.header(at: "/nonexistent/x")) == nil)
