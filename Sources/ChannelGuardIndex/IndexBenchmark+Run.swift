@@ -34,41 +34,17 @@ extension IndexBenchmark {
         report?(
             "art before compaction: \(Double(residentBeforeCompaction) / Double(keys.count)) B/key resident, \(Double(freeBytes) / Double(keys.count)) B/key on free lists; compaction \(compactSeconds) s"
         )
-        var found = 0
-        var single = Double.infinity
-        for _ in 0..<rounds {
-            found = 0
-            single = min(
-                single,
-                Self.seconds {
-                    for key in order where index!.lookup(key) != nil { found += 1 }
-                }
-            )
-        }
-        var batched = Double.infinity
+        let (single, singleFound) = fastest { order.reduce(0) { $0 + (index!.lookup($1) == nil ? 0 : 1) } }
         var results = [SerialIndex.Match?](repeating: nil, count: batchSize)
-        for _ in 0..<rounds {
-            var batchFound = 0
-            batched = min(
-                batched,
-                Self.seconds {
-                    order.withUnsafeBufferPointer { all in
-                        results.withUnsafeMutableBufferPointer { results in
-                            var start = 0
-                            while start < all.count {
-                                let chunk = UnsafeBufferPointer(
-                                    rebasing: all[start..<min(start + batchSize, all.count)]
-                                )
-                                index!.lookup(chunk, into: results)
-                                for position in 0..<chunk.count where results[position] != nil { batchFound += 1 }
-                                start += batchSize
-                            }
-                        }
-                    }
+        let (batched, batchFound) = fastest {
+            inBatches(order) { chunk in
+                results.withUnsafeMutableBufferPointer { results in
+                    index!.lookup(chunk, into: results)
+                    return results.prefix(chunk.count).reduce(0) { $0 + ($1 == nil ? 0 : 1) }
                 }
-            )
-            found = min(found, batchFound)
+            }
         }
+        let found = min(singleFound, batchFound)
         let path = snapshotDirectory + "/channelguard-index-bench-\(getpid()).snapshot"
         defer { unlink(path) }
         let saveSeconds = try Self.seconds {
@@ -108,39 +84,17 @@ extension IndexBenchmark {
         // Buckets × (key + value) plus one bit per bucket: what the dictionary allocates.
         let allocated =
             dictionary.capacity * 4 / 3 * (MemoryLayout<IndexKey>.stride + MemoryLayout<SerialBinding>.stride)
-        var found = 0
-        var single = Double.infinity
-        for _ in 0..<rounds {
-            found = 0
-            single = min(
-                single,
-                Self.seconds {
-                    for key in order where dictionary[key] != nil { found += 1 }
-                }
-            )
-        }
-        var batched = Double.infinity
+        let (single, singleFound) = fastest { order.reduce(0) { $0 + (dictionary[$1] == nil ? 0 : 1) } }
         var results = [SerialBinding?](repeating: nil, count: batchSize)
-        for _ in 0..<rounds {
-            var batchFound = 0
-            batched = min(
-                batched,
-                Self.seconds {
-                    order.withUnsafeBufferPointer { all in
-                        results.withUnsafeMutableBufferPointer { results in
-                            var start = 0
-                            while start < all.count {
-                                let end = min(start + batchSize, all.count)
-                                for position in start..<end { results[position - start] = dictionary[all[position]] }
-                                for position in 0..<(end - start) where results[position] != nil { batchFound += 1 }
-                                start = end
-                            }
-                        }
-                    }
+        let (batched, batchFound) = fastest {
+            inBatches(order) { chunk in
+                results.withUnsafeMutableBufferPointer { results in
+                    for position in chunk.indices { results[position] = dictionary[chunk[position]] }
+                    return results.prefix(chunk.count).reduce(0) { $0 + ($1 == nil ? 0 : 1) }
                 }
-            )
-            found = min(found, batchFound)
+            }
         }
+        let found = min(singleFound, batchFound)
         return Result(
             structure: "dictionary",
             keys: keys.count,
@@ -155,5 +109,30 @@ extension IndexBenchmark {
             allocatedBytesPerKey: Double(allocated) / Double(keys.count),
             found: found
         )
+    }
+
+    /// The fastest of ``rounds`` timed passes, and the fewest keys a pass found.
+    func fastest(_ pass: () -> Int) -> (seconds: Double, found: Int) {
+        var best = Double.infinity
+        var found = Int.max
+        for _ in 0..<rounds {
+            var count = 0
+            best = min(best, Self.seconds { count = pass() })
+            found = min(found, count)
+        }
+        return (best, found)
+    }
+
+    /// Calls `body` with each run of ``batchSize`` keys of `keys`; returns the sum of its answers.
+    func inBatches(_ keys: [IndexKey], _ body: (UnsafeBufferPointer<IndexKey>) -> Int) -> Int {
+        keys.withUnsafeBufferPointer { all in
+            var total = 0
+            var start = 0
+            while start < all.count {
+                total += body(UnsafeBufferPointer(rebasing: all[start..<min(start + batchSize, all.count)]))
+                start += batchSize
+            }
+            return total
+        }
     }
 }
