@@ -45,7 +45,9 @@ extension IndexBenchmark {
             }
         }
         let found = min(singleFound, batchFound)
-        let path = snapshotDirectory + "/channelguard-index-bench-\(getpid()).snapshot"
+        // One file per run: runs in one process (tests) must not share it.
+        let path =
+            snapshotDirectory + "/channelguard-index-bench-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).snapshot"
         defer { unlink(path) }
         let saveSeconds = try Self.seconds {
             try IndexSnapshot.write(index!, to: path, watermark: 1, createdAt: 0)
@@ -59,17 +61,14 @@ extension IndexBenchmark {
             throw IndexError(.snapshotStructure, "the loaded snapshot answers differently")
         }
         return Result(
-            structure: "art",
+            "art",
             keys: keys.count,
             shape: shape,
-            bytesPerKey: Double(resident) / Double(keys.count),
-            lookupsPerSecond: Double(keys.count) / single,
-            batchedLookupsPerSecond: Double(keys.count) / batched,
-            insertsPerSecond: Double(keys.count) / insertSeconds,
-            snapshotSaveSeconds: saveSeconds,
-            snapshotLoadKeysPerSecond: Double(keys.count) / loadSeconds,
-            compactSeconds: compactSeconds,
-            allocatedBytesPerKey: Double(allocated) / Double(keys.count),
+            resident: resident,
+            allocated: allocated,
+            seconds: (single, batched, insertSeconds),
+            snapshot: (saveSeconds, loadSeconds),
+            compact: compactSeconds,
             found: found
         )
     }
@@ -96,17 +95,14 @@ extension IndexBenchmark {
         }
         let found = min(singleFound, batchFound)
         return Result(
-            structure: "dictionary",
+            "dictionary",
             keys: keys.count,
             shape: shape,
-            bytesPerKey: Double(resident) / Double(keys.count),
-            lookupsPerSecond: Double(keys.count) / single,
-            batchedLookupsPerSecond: Double(keys.count) / batched,
-            insertsPerSecond: Double(keys.count) / insertSeconds,
-            snapshotSaveSeconds: nil,
-            snapshotLoadKeysPerSecond: nil,
-            compactSeconds: nil,
-            allocatedBytesPerKey: Double(allocated) / Double(keys.count),
+            resident: resident,
+            allocated: allocated,
+            seconds: (single, batched, insertSeconds),
+            snapshot: nil,
+            compact: nil,
             found: found
         )
     }

@@ -57,6 +57,33 @@ public struct IndexBenchmark: Sendable {
         /// Lookups that found their key in the last pass (must equal `keys` × passes).
         public var found: Int
 
+        /// Figures from what was measured: bytes, and the seconds each pass over all keys took.
+        init(
+            _ structure: String,
+            keys: Int,
+            shape: Shape,
+            resident: Int,
+            allocated: Int,
+            seconds: (single: Double, batched: Double, inserts: Double),
+            snapshot: (save: Double, load: Double)?,
+            compact: Double?,
+            found: Int
+        ) {
+            let count = Double(keys)
+            self.structure = structure
+            self.keys = keys
+            self.shape = shape
+            bytesPerKey = Double(resident) / count
+            lookupsPerSecond = count / seconds.single
+            batchedLookupsPerSecond = count / seconds.batched
+            insertsPerSecond = count / seconds.inserts
+            snapshotSaveSeconds = snapshot?.save
+            snapshotLoadKeysPerSecond = snapshot.map { count / $0.load }
+            compactSeconds = compact
+            allocatedBytesPerKey = Double(allocated) / count
+            self.found = found
+        }
+
         public var json: String {
             var fields = [
                 "\"structure\":\"\(structure)\"", "\"keys\":\(keys)", "\"shape\":\"\(shape.rawValue)\"",

@@ -72,6 +72,11 @@ public final class LibPQConnection {
             throw error
         }
         guard PQputCopyEnd(connection, nil) == 1 else { throw failure(.copyFailed, sql) }
+        return try copyResult(sql)
+    }
+
+    /// The server's answer at the end of a COPY: the row count, or the error it reports.
+    private func copyResult(_ sql: String) throws(StoreError) -> Int {
         guard let result = PQgetResult(connection) else { throw failure(.copyFailed, sql) }
         defer {
             PQclear(result)
@@ -115,14 +120,7 @@ public final class LibPQConnection {
             }
             rows += 1
         }
-        guard let result = PQgetResult(connection) else { throw failure(.copyFailed, sql) }
-        defer {
-            PQclear(result)
-            drainResults()
-        }
-        guard PQresultStatus(result) == PGRES_COMMAND_OK else {
-            throw StoreError(.copyFailed, Self.describe(result: result, sql: sql))
-        }
+        _ = try copyResult(sql)
         return rows
     }
 
