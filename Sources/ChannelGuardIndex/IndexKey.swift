@@ -64,6 +64,23 @@ public struct IndexKey: Hashable, Sendable, CustomStringConvertible {
         appendNumber(sscc, bytes: 8)
     }
 
+    /// The key of an event of a decoded ``ScanBatch``, whose codes were validated when decoded: no
+    /// second check. A serial the decoder could not have produced (empty, over 20 bytes) gives the
+    /// empty key, which no lookup finds.
+    init(decoded kind: ScanBatch.KeyKind, number: UInt64, serial: UnsafeBufferPointer<UInt8>) {
+        switch kind {
+        case .item:
+            guard (1...20).contains(serial.count) else { return }
+            append(Self.itemTag)
+            appendNumber(number, bytes: 6)
+            for byte in serial { append(byte) }
+            append(Self.serialEnd)
+        case .logisticUnit:
+            append(Self.logisticUnitTag)
+            appendNumber(number, bytes: 8)
+        }
+    }
+
     /// A key from its bytes, as read back from the tree (no validation).
     init(bytes: UnsafeRawBufferPointer) {
         for byte in bytes.prefix(Self.maxBytes) { append(byte) }

@@ -1,3 +1,5 @@
+import ChannelGuardCodes
+
 /// Looking up a whole decoded batch at once.
 extension SerialIndex {
     /// Looks up every key of `keys`, writing each answer to the same position of `results`: the
@@ -55,6 +57,27 @@ extension SerialIndex {
                 }
             }
         )
+    }
+
+    /// Looks up every event of a decoded batch, in event order: items by GTIN and serial, logistic
+    /// units by SSCC. `keys` and `results` are the caller's buffers, kept between batches so that a
+    /// batch allocates nothing once they have grown to its size.
+    public func lookup(_ batch: ScanBatch, keys: inout [IndexKey], into results: inout [Match?]) {
+        keys.removeAll(keepingCapacity: true)
+        let kinds = batch.kinds
+        let numbers = batch.keys
+        let serials = batch.serials
+        batch.text.withUnsafeBufferPointer { text in
+            for event in 0..<batch.count {
+                let range = serials[event]
+                let serial = UnsafeBufferPointer(rebasing: text[Int(range.start)..<Int(range.end)])
+                keys.append(IndexKey(decoded: kinds[event], number: numbers[event], serial: serial))
+            }
+        }
+        if results.count < keys.count {
+            results.append(contentsOf: repeatElement(nil, count: keys.count - results.count))
+        }
+        keys.withUnsafeBufferPointer { keys in results.withUnsafeMutableBufferPointer { lookup(keys, into: $0) } }
     }
 
     /// Looks up every key of `keys`; see ``lookup(_:into:)``.

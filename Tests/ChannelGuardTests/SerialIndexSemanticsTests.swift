@@ -1,3 +1,4 @@
+import ChannelGuardCodes
 import Testing
 
 @testable import ChannelGuardIndex
@@ -95,6 +96,33 @@ import Testing
         // Unbinding the pallet unbinds all of it.
         #expect(try index.unbindCarton(sscc: pallet)?.distributor == 9)
         #expect(index.count == 0)
+    }
+
+    /// A decoded line-protocol batch looks up in event order: serials, a range serial, a carton's
+    /// SSCC, and codes that were never bound.
+    @Test func aDecodedBatchLooksUpInEventOrder() throws {
+        let index = try SerialIndex(shardCount: 3)
+        try index.bind(Self.key("K100"), to: Self.binding(1))
+        try index.bind(Self.key("K101", gtin: Self.other), to: Self.binding(2))
+        try index.bindRange(gtin: Self.gtin, prefix: Array("RUN".utf8), to: Self.binding(3))
+        try index.bindCarton(sscc: 106_141_411_234_567_897, contents: [Self.key("K100")], to: Self.binding(4))
+        let lines = [
+            "sell 440305 2026-11-23T12:00:00Z (01)06901234567892(21)K100",
+            "sell 440305 2026-11-23T12:00:01Z (01)09501101020917(21)K101",
+            "receive 110105 2026-11-23T12:00:02Z (01)06901234567892(21)RUN42",
+            "receive 110105 2026-11-23T12:00:03Z (00)106141411234567897",
+            "sell 440305 2026-11-23T12:00:04Z (01)06901234567892(21)NEVER",
+            "sell 440305 2026-11-23T12:00:05Z (01)09501101020917(21)K100",
+        ].joined(separator: "\n")
+        var batch = ScanBatch()
+        Array(lines.utf8).withUnsafeBufferPointer { LineProtocolDecoder().decode($0, into: &batch) }
+        try #require(batch.count == 6 && batch.rejections.isEmpty)
+        var keys: [IndexKey] = []
+        var results: [SerialIndex.Match?] = []
+        index.lookup(batch, keys: &keys, into: &results)
+        #expect(results.prefix(6).map { $0?.binding.distributor } == [4, 2, 3, 4, nil, nil])
+        #expect(results.prefix(6).map { $0?.source } == [.serial, .serial, .range, .carton, nil, nil])
+        #expect(keys.prefix(3) == [Self.key("K100"), Self.key("K101", gtin: Self.other), Self.key("RUN42")])
     }
 
     @Test func keysAreCheckedBeforeTheyReachTheTree() {
