@@ -139,17 +139,7 @@ public struct IndexBenchmark: Sendable {
     }
 
     /// A GTIN-14 from 13 data digits.
-    static func gtin(_ data: UInt64) -> UInt64 {
-        var rest = data
-        var sum: UInt64 = 0
-        var weight: UInt64 = 3
-        for _ in 0..<13 {
-            sum += (rest % 10) * weight
-            rest /= 10
-            weight = 4 - weight
-        }
-        return data * 10 + (10 - sum % 10) % 10
-    }
+    static func gtin(_ data: UInt64) -> UInt64 { data * 10 + IndexKey.checkDigit(data, dataDigits: 13) }
 
     static func binding(_ number: Int) -> SerialBinding {
         try! SerialBinding(

@@ -100,15 +100,26 @@ public struct IndexKey: Hashable, Sendable, CustomStringConvertible {
 
     /// Whether the last of `digits` decimal digits of `number` is its GS1 check digit.
     static func hasValidCheckDigit(_ number: UInt64, digits: Int) -> Bool {
-        var rest = number / 10
+        let data = number / 10
+        return data < power(10, digits - 1) && checkDigit(data, dataDigits: digits - 1) == number % 10
+    }
+
+    /// The GS1 check digit of `dataDigits` decimal data digits (weights 3, 1, 3, … from the right),
+    /// computed on the number itself: keys arrive as numbers, not text.
+    static func checkDigit(_ data: UInt64, dataDigits: Int) -> UInt64 {
+        var rest = data
         var sum: UInt64 = 0
         var weight: UInt64 = 3
-        for _ in 0..<(digits - 1) {
+        for _ in 0..<dataDigits {
             sum += (rest % 10) * weight
             rest /= 10
             weight = 4 - weight
         }
-        return rest == 0 && (10 - sum % 10) % 10 == number % 10
+        return (10 - sum % 10) % 10
+    }
+
+    private static func power(_ base: UInt64, _ exponent: Int) -> UInt64 {
+        (0..<exponent).reduce(1) { value, _ in value * base }
     }
 
     /// Calls `body` with the key's bytes.
