@@ -142,12 +142,9 @@ extension RadixTree {
                 return old
             }
             let node = self.node(ref)
-            let prefixCount = Self.prefixLength(node)
-            for index in 0..<prefixCount {
-                guard depth + index < length, Self.prefixByte(node, index) == key[depth + index] else { return nil }
-            }
-            depth += prefixCount
-            guard depth < length, let child = childSlot(ref, node, key[depth]) else { return nil }
+            guard Self.prefixMatches(node, key, depth, limit: length) else { return nil }
+            depth += Self.prefixLength(node)
+            guard let child = childSlot(ref, node, key[depth]) else { return nil }
             bytes.append(key[depth])
             slots.append(child)
             depth += 1

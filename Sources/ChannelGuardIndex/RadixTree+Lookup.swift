@@ -6,30 +6,10 @@ extension RadixTree {
     /// The leaf holding exactly `key`, or `.none`.
     @inline(__always)
     func find(_ key: UnsafePointer<UInt8>, _ length: Int) -> NodeRef {
-        var ref = root
-        var depth = 0
-        while !ref.isNone {
-            if ref.isLeaf {
-                return LeafCodec.matches(leaf(ref), key + depth, length - depth) ? ref : .none
-            }
-            let node = self.node(ref)
-            // Start loading every line the node may need before reading its header, so the header
-            // and the child array arrive together instead of one after the other.
-            prefetch(ref, node, nextByte: depth < length ? key[depth] : 0)
-            let prefixCount = Self.prefixLength(node)
-            if prefixCount > 0 {
-                guard depth + prefixCount < length else { return .none }
-                if Self.prefixByte(node, 0) != key[depth] { return .none }
-                if prefixCount > 1 && Self.prefixByte(node, 1) != key[depth + 1] { return .none }
-                depth += prefixCount
-            } else if depth >= length {
-                return .none
-            }
-            guard let slot = childSlot(ref, node, key[depth]) else { return .none }
-            ref = NodeRef(raw: slot.pointee)
-            depth += 1
-        }
-        return .none
+        // One walk of the batch machinery: the same steps, prefetches included.
+        var cursor = Cursor(key: key, length: length, depth: 0, ref: root, index: 0, slot: nil)
+        while !step(&cursor) {}
+        return cursor.ref
     }
 
     /// The value stored under exactly `key`.
@@ -64,11 +44,9 @@ extension RadixTree {
                 return best
             }
             let node = self.node(ref)
-            let prefixCount = Self.prefixLength(node)
-            for index in 0..<prefixCount {
-                guard depth + index < stem, Self.prefixByte(node, index) == key[depth + index] else { return best }
-            }
-            depth += prefixCount
+            // The node's prefix may end exactly at the stem's end: a range of the whole serial.
+            guard Self.prefixMatches(node, key, depth, limit: stem + 1) else { return best }
+            depth += Self.prefixLength(node)
             if depth >= minimum, let range = childSlot(ref, node, 1) {
                 let candidate = NodeRef(raw: range.pointee)
                 if candidate.isLeaf && LeafCodec.keyBytes(leaf(candidate).load(as: UInt8.self)) == 0 {
@@ -172,9 +150,7 @@ extension RadixTree {
             let node = self.node(ref)
             let prefixCount = Self.prefixLength(node)
             guard depth + prefixCount + 1 <= limit else { break }
-            for index in 0..<prefixCount where Self.prefixByte(node, index) != key[depth + index] {
-                return (.none, depth)
-            }
+            guard Self.prefixMatches(node, key, depth, limit: limit) else { return (.none, depth) }
             depth += prefixCount
             guard let slot = childSlot(ref, node, key[depth]) else { return (.none, depth + 1) }
             ref = NodeRef(raw: slot.pointee)
@@ -211,20 +187,11 @@ extension RadixTree {
             return true
         }
         let node = self.node(ref)
-        var depth = cursor.depth
-        let prefixCount = Self.prefixLength(node)
-        if prefixCount > 0 {
-            if depth + prefixCount >= cursor.length || Self.prefixByte(node, 0) != cursor.key[depth]
-                || (prefixCount > 1 && Self.prefixByte(node, 1) != cursor.key[depth + 1])
-            {
-                cursor.ref = .none
-                return true
-            }
-            depth += prefixCount
-        } else if depth >= cursor.length {
+        guard Self.prefixMatches(node, cursor.key, cursor.depth, limit: cursor.length) else {
             cursor.ref = .none
             return true
         }
+        let depth = cursor.depth + Self.prefixLength(node)
         guard let slot = childSlot(ref, node, cursor.key[depth]) else {
             cursor.ref = .none
             return true
@@ -245,26 +212,21 @@ extension RadixTree {
     @inline(__always)
     func advance(_ cursor: inout Cursor, to next: NodeRef) {
         cursor.ref = next
-        let depth = cursor.depth - 1
         if next.isLeaf {
             let leaf = self.leaf(next)
             cg_prefetch(leaf)
             cg_prefetch(leaf + 32)
         } else {
-            prefetch(
-                next,
-                self.node(next),
-                nextByte: depth + 1 < cursor.length ? cursor.key[depth + 1] : 0,
-                batched: true
-            )
+            prefetch(next, self.node(next), nextByte: cursor.depth < cursor.length ? cursor.key[cursor.depth] : 0)
         }
     }
 
     /// Prefetches the cache lines of a node a lookup will read: the header and the line holding the
     /// child for `nextByte` (the next key byte, assuming no compressed prefix, as is usual below the
-    /// top levels); all of a Node48, whose child position depends on its bitmap.
+    /// top levels); for a Node48 its header and bitmap only, since the child's line is known only
+    /// after reading them (``step(_:)`` fetches it in a second turn).
     @inline(__always)
-    func prefetch(_ ref: NodeRef, _ node: UnsafeMutableRawPointer, nextByte: UInt8, batched: Bool = false) {
+    func prefetch(_ ref: NodeRef, _ node: UnsafeMutableRawPointer, nextByte: UInt8) {
         cg_prefetch(node)
         switch ref.kind {
         case .node4:
@@ -274,11 +236,6 @@ extension RadixTree {
             cg_prefetch(node + 83)
         case .node48:
             cg_prefetch(node + 35)
-            if batched { return }
-            cg_prefetch(node + 64)
-            cg_prefetch(node + 128)
-            cg_prefetch(node + 192)
-            cg_prefetch(node + 227)
         case .node256:
             cg_prefetch(node + 4 + Int(nextByte) * 4)
         }

@@ -20,6 +20,16 @@ extension RadixTree {
         node.load(fromByteOffset: 2 + index, as: UInt8.self)
     }
 
+    /// Whether a node's compressed prefix equals the key's bytes from `depth`, with at least one key
+    /// byte left before `limit` to branch on below it.
+    @inline(__always)
+    static func prefixMatches(_ node: UnsafeRawPointer, _ key: UnsafePointer<UInt8>, _ depth: Int, limit: Int) -> Bool {
+        let count = prefixLength(node)
+        guard depth + count < limit else { return false }
+        for index in 0..<count where prefixByte(node, index) != key[depth + index] { return false }
+        return true
+    }
+
     static func setPrefix(_ node: UnsafeMutableRawPointer, _ bytes: UnsafePointer<UInt8>, _ count: Int) {
         node.storeBytes(of: UInt8(count), toByteOffset: 1, as: UInt8.self)
         for index in 0..<count { node.storeBytes(of: bytes[index], toByteOffset: 2 + index, as: UInt8.self) }
