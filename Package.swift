@@ -71,13 +71,16 @@ let package = Package(
             dependencies: ["ChannelGuardTerritory", "ChannelGuardCodes"],
             swiftSettings: swiftSettings
         ),
-        // Ingest: stream framing now; listeners and the sharded pipeline join it.
+        // Ingest: listeners, the sharded detection pipeline, batch writers, acknowledgements.
         .target(
             name: "ChannelGuardIngest",
             dependencies: [
-                "ChannelGuardCodes", "ChannelGuardIndex", "ChannelGuardStore",
+                "ChannelGuardCodes", "ChannelGuardIndex", "ChannelGuardStore", "ChannelGuardDetection",
+                "ChannelGuardTerritory",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

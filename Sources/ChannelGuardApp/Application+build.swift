@@ -1,5 +1,6 @@
 import ChannelGuardCommerce
 import ChannelGuardHTTP
+import ChannelGuardIngest
 import ChannelGuardStore
 import Foundation
 import Hummingbird
@@ -85,11 +86,28 @@ public func buildApplication(_ configuration: ServeConfiguration) async throws -
         )
     }
     services.append(client)
+    var ingest: IngestService?
+    if var ingestConfiguration = configuration.ingest {
+        if ingestConfiguration.snapshotPath == nil, let embedded {
+            ingestConfiguration.snapshotPath =
+                embedded.postgres.dataDirectory.deletingLastPathComponent()
+                .appendingPathComponent("serial-index.snapshot").path
+        }
+        let service = IngestService(configuration: ingestConfiguration, url: url, logger: logger) { addresses in
+            let udp = addresses.udp.first.map { "udp://\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "off"
+            let tcp = addresses.tcp.map { "tcp://\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "off"
+            print("  Ingest    \(tcp)  \(udp)  (binary frames; docs/protocol.md)")
+        }
+        services.append(service)
+        ingest = service
+    }
 
+    var metrics: (@Sendable () -> String)?
+    if let ingest { metrics = { ingest.prometheusText() } }
     let databaseDescription =
         embedded.map { "\(url) (embedded, data in \($0.postgres.dataDirectory.path))" } ?? "\(url)"
     return Application(
-        router: buildRouter(client: client),
+        router: buildRouter(client: client, metrics: metrics),
         configuration: .init(
             address: .hostname(configuration.http.host, port: configuration.http.port),
             serverName: "ChannelGuard"
@@ -100,7 +118,7 @@ public func buildApplication(_ configuration: ServeConfiguration) async throws -
             print(
                 """
                 ChannelGuard is running.
-                  HTTP      http://\(configuration.http.host):\(port)  (GET /health)
+                  HTTP      http://\(configuration.http.host):\(port)  (GET /health, GET /metrics)
                   Database  \(databaseDescription)
                   Stop with Ctrl-C or SIGTERM.
                 """

@@ -71,16 +71,8 @@ struct SendCommand: ParsableCommand {
     }
 
     var secretBytes: [UInt8]? {
-        guard let secret, secret.count % 2 == 0, (32...128).contains(secret.count) else { return nil }
-        var bytes: [UInt8] = []
-        var index = secret.startIndex
-        while index < secret.endIndex {
-            let next = secret.index(index, offsetBy: 2)
-            guard let byte = UInt8(secret[index..<next], radix: 16) else { return nil }
-            bytes.append(byte)
-            index = next
-        }
-        return bytes
+        guard let secret, (32...128).contains(secret.count) else { return nil }
+        return Hex.decode(secret)
     }
 
     func run() throws {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ChannelGuardHTTP
+import ChannelGuardIngest
 import Hummingbird
 import Logging
 
@@ -29,6 +30,36 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("http-port"), help: "HTTP port (0 picks a free one).")
     var httpPort = 8080
 
+    @Option(name: .customLong("ingest-host"), help: "Address the UDP and TCP ingest listeners bind.")
+    var ingestHost = "127.0.0.1"
+
+    @Option(name: .customLong("tcp-port"), help: "TCP ingest port (0 picks a free one, -1 turns TCP off).")
+    var tcpPort = 7700
+
+    @Option(name: .customLong("udp-port"), help: "UDP ingest port (0 picks a free one, -1 turns UDP off).")
+    var udpPort = 7700
+
+    @Option(name: .customLong("udp-sockets"), help: "UDP sockets sharing the port (SO_REUSEPORT), one per event loop.")
+    var udpSockets = 1
+
+    @Option(help: "Pipeline shards (default: one per core).")
+    var shards = System.coreCount
+
+    @Option(name: .customLong("flush-ms"), help: "Flush a shard's batch after this many milliseconds.")
+    var flushMilliseconds = 100
+
+    @Option(
+        name: .customLong("open-network"),
+        help: "Accept the unauthenticated line protocol from this IPv4 network (CIDR); repeatable."
+    )
+    var openNetworks: [String] = []
+
+    @Option(help: "Serial index snapshot file (default: beside the embedded database's data).")
+    var snapshot: String?
+
+    @Flag(name: .customLong("no-ingest"), help: "Serve HTTP only: no listeners, no pipeline.")
+    var noIngest = false
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -36,6 +67,28 @@ struct ServeCommand: AsyncParsableCommand {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown log level '\(logLevel)'") }
         guard (0...65535).contains(httpPort) else { throw ValidationError("--http-port must be 0–65535") }
         guard serials >= 0 else { throw ValidationError("--serials must not be negative") }
+        guard (-1...65535).contains(tcpPort), (-1...65535).contains(udpPort) else {
+            throw ValidationError("--tcp-port and --udp-port must be -1–65535")
+        }
+        guard (1...64).contains(shards) else { throw ValidationError("--shards must be 1–64") }
+        guard (1...64).contains(udpSockets) else { throw ValidationError("--udp-sockets must be 1–64") }
+        guard flushMilliseconds >= 1 else { throw ValidationError("--flush-ms must be at least 1") }
+        for network in openNetworks where IPv4Network(network) == nil {
+            throw ValidationError("--open-network '\(network)' is not an IPv4 CIDR network such as 127.0.0.0/8")
+        }
+    }
+
+    var ingestConfiguration: IngestConfiguration {
+        var configuration = IngestConfiguration()
+        configuration.listeners.host = ingestHost
+        configuration.listeners.tcpPort = tcpPort < 0 ? nil : tcpPort
+        configuration.listeners.udpPort = udpPort < 0 ? nil : udpPort
+        configuration.listeners.udpSockets = udpSockets
+        configuration.listeners.openNetworks = openNetworks
+        configuration.pipeline.shards = shards
+        configuration.pipeline.flushIntervalNanoseconds = UInt64(flushMilliseconds) * 1_000_000
+        configuration.snapshotPath = snapshot
+        return configuration
     }
 
     func run() async throws {
@@ -44,7 +97,8 @@ struct ServeCommand: AsyncParsableCommand {
             http: HTTPConfiguration(host: httpHost, port: httpPort),
             demo: demo,
             demoSerials: serials,
-            logLevel: Logger.Level(rawValue: logLevel) ?? .info
+            logLevel: Logger.Level(rawValue: logLevel) ?? .info,
+            ingest: noIngest ? nil : ingestConfiguration
         )
         let app = try await buildApplication(configuration)
         try await app.runService()

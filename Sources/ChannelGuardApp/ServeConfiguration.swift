@@ -1,4 +1,5 @@
 import ChannelGuardHTTP
+import ChannelGuardIngest
 import Logging
 
 /// Everything `channelguard serve` needs to know.
@@ -10,14 +11,18 @@ public struct ServeConfiguration: Sendable {
     /// Demo serials to bind when the demo network is loaded.
     public var demoSerials: Int
     public var logLevel: Logger.Level
+    /// The ingest daemon (listeners, pipeline, writers); `nil` serves HTTP only.
+    public var ingest: IngestConfiguration?
 
     public init(
         database: DatabaseTarget,
         http: HTTPConfiguration = .init(),
         demo: Bool = false,
         demoSerials: Int = 100_000,
-        logLevel: Logger.Level = .info
+        logLevel: Logger.Level = .info,
+        ingest: IngestConfiguration? = IngestConfiguration()
     ) {
+        self.ingest = ingest
         self.database = database
         self.http = http
         self.demo = demo

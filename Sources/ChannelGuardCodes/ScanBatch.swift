@@ -167,6 +167,35 @@ public struct ScanBatch: Sendable {
         storage.textCount = textCount
     }
 
+    /// Appends event `index` of `other` as it is (a router splitting a batch by shard).
+    @inline(__always)
+    public mutating func append(eventAt index: Int, of other: ScanBatch) {
+        let source = other.storage.columns
+        var fields = Fields(
+            step: source.steps[index],
+            region: source.regions[index],
+            time: source.times[index],
+            kind: source.kinds[index],
+            key: source.keys[index]
+        )
+        fields.price = source.prices[index]
+        fields.sequence = source.sequences[index]
+        fields.latitude = source.latitudes[index]
+        fields.longitude = source.longitudes[index]
+        @inline(__always) func text(_ range: TextRange) -> UnsafeBufferPointer<UInt8> {
+            UnsafeBufferPointer(start: source.text + Int(range.start), count: Int(range.end - range.start))
+        }
+        withExtendedLifetime(other) {
+            append(
+                fields,
+                serial: text(source.serials[index]),
+                party: text(source.parties[index]),
+                device: text(source.devices[index]),
+                record: source.records[index]
+            )
+        }
+    }
+
     /// The event at `index`, its text fields copied out (for tools and tests, not the hot path).
     public func event(at index: Int) -> Event {
         var event = Event(

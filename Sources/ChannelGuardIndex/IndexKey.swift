@@ -67,7 +67,7 @@ public struct IndexKey: Hashable, Sendable, CustomStringConvertible {
     /// The key of an event of a decoded ``ScanBatch``, whose codes were validated when decoded: no
     /// second check. A serial the decoder could not have produced (empty, over 20 bytes) gives the
     /// empty key, which no lookup finds.
-    init(decoded kind: ScanBatch.KeyKind, number: UInt64, serial: UnsafeBufferPointer<UInt8>) {
+    public init(decoded kind: ScanBatch.KeyKind, number: UInt64, serial: UnsafeBufferPointer<UInt8>) {
         switch kind {
         case .item:
             guard (1...20).contains(serial.count) else { return }

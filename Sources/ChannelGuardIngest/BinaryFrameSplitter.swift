@@ -11,7 +11,14 @@ public struct BinaryFrameSplitter: ByteToMessageDecoder {
     public init() {}
 
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else { return .needMoreData }
+        guard let frame = try Self.nextFrame(&buffer) else { return .needMoreData }
+        context.fireChannelRead(wrapInboundOut(frame))
+        return .continue
+    }
+
+    /// Reads the next whole frame off the buffer; `nil` until it has all arrived.
+    static func nextFrame(_ buffer: inout ByteBuffer) throws(CodeRejection) -> ByteBuffer? {
+        guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else { return nil }
         let total = Int(length) + 4
         guard total >= BinaryFrame.headerBytes + BinaryFrame.tagBytes, total <= BinaryFrame.maximumFrameBytes else {
             throw CodeRejection(
@@ -20,9 +27,7 @@ public struct BinaryFrameSplitter: ByteToMessageDecoder {
                 "a frame length of \(total) bytes is outside \(BinaryFrame.headerBytes + BinaryFrame.tagBytes)–\(BinaryFrame.maximumFrameBytes)"
             )
         }
-        guard let frame = buffer.readSlice(length: total) else { return .needMoreData }
-        context.fireChannelRead(wrapInboundOut(frame))
-        return .continue
+        return buffer.readSlice(length: total)
     }
 
     public mutating func decodeLast(

@@ -34,6 +34,7 @@ public struct Migration: Sendable {
         .sql(version: 1, name: "schema", bundledSQL("0001_schema")),
         regions,
         .sql(version: 3, name: "binding_changes", bundledSQL("0003_binding_changes")),
+        .sql(version: 4, name: "reference_changes", bundledSQL("0004_reference_changes")),
     ]
 
     /// Version 2: the GB/T 2260 regions from the bundled catalogue.

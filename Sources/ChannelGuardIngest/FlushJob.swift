@@ -1,0 +1,39 @@
+import ChannelGuardCodes
+
+/// Where a TCP connection learns that its frames are durable.
+public protocol AckSink: AnyObject, Sendable {
+    /// Pipeline shard `shard` has committed every part of this connection's frames up to `sequence`.
+    func committed(shard: Int, through sequence: UInt64)
+}
+
+/// One rollup cell: distributor × city × GTIN × step × in/out of territory, per hour.
+public struct RollupKey: Hashable, Sendable {
+    public var hour: Int64
+    public var distributor: Int64
+    public var city: UInt32
+    public var gtin: UInt64
+    public var step: ScanStep
+    public var inTerritory: Bool
+}
+
+/// What a pipeline shard hands its writer: everything one transaction stores.
+public struct FlushJob: Sendable {
+    public var shard: Int
+    /// The events, one part per frame or datagram, each from one gateway.
+    public var parts: [(batch: ScanBatch, gateway: UInt32)] = []
+    public var eventCount = 0
+    public var alerts: [ScanAlert] = []
+    public var rollups: [RollupKey: Int64] = [:]
+    /// The highest frame sequence per gateway.
+    public var offsets: [UInt32: UInt64] = [:]
+    /// Connections waiting for this job, with the highest sequence of theirs it holds.
+    public var acks: [ObjectIdentifier: (sink: any AckSink, sequence: UInt64)] = [:]
+    public var firstScan = Int64.max
+    public var lastScan = Int64.min
+    /// Monotonic nanoseconds when the oldest part arrived.
+    public var oldestArrival: UInt64 = 0
+
+    public init(shard: Int) { self.shard = shard }
+
+    public var isEmpty: Bool { eventCount == 0 && acks.isEmpty }
+}

@@ -1,0 +1,127 @@
+import ChannelGuardCodes
+import ChannelGuardStore
+
+/// The one transaction that makes a flush durable: the compressed batch, the gateway offsets it
+/// advances, its rollups and its alerts, then `NOTIFY channelguard_alerts` — all or nothing.
+enum FlushTransaction {
+    /// Stores `job` and returns the batch id (0 for a job without events, which stores nothing).
+    static func store(
+        _ job: FlushJob,
+        payload: [UInt8],
+        rawBytes: Int,
+        node: String,
+        flushedAt: Int64,
+        connection: LibPQConnection
+    ) throws -> Int64 {
+        guard job.eventCount > 0 else { return 0 }
+        try connection.execute("BEGIN")
+        do {
+            let id = Int64(try connection.execute("SELECT nextval('scan_batches_id_seq')")[0][0] ?? "") ?? 0
+            try connection.copyIn(
+                """
+                COPY scan_batches (id, flushed_at, node, shard, format_version, codec, event_count, alert_count,
+                                   first_scan_at, last_scan_at, raw_bytes, payload) FROM STDIN (FORMAT binary)
+                """
+            ) { sink in
+                sink.encoder.beginRow(fieldCount: 12)
+                sink.encoder.appendInt64(id)
+                sink.encoder.appendTimestamp(microsecondsSince2000: micros(flushedAt))
+                sink.encoder.appendText(node)
+                sink.encoder.appendInt16(Int16(job.shard))
+                sink.encoder.appendInt16(ScanLogFormat.version)
+                sink.encoder.appendText("zstd")
+                sink.encoder.appendInt32(Int32(job.eventCount))
+                sink.encoder.appendInt32(Int32(job.alerts.count))
+                sink.encoder.appendTimestamp(microsecondsSince2000: micros(job.firstScan))
+                sink.encoder.appendTimestamp(microsecondsSince2000: micros(job.lastScan))
+                sink.encoder.appendInt32(Int32(clamping: rawBytes))
+                sink.encoder.appendBytes(payload)
+                try sink.endRow()
+            }
+            let offsets = job.offsets.filter { $0.key != 0 && $0.value > 0 }
+            if !offsets.isEmpty {
+                try connection.stageTextRows(
+                    table: "staged_offsets",
+                    columns: ["gateway_id", "last_sequence"],
+                    rows: offsets.map { ["\($0.key)", "\($0.value)"] }
+                )
+                try connection.execute(
+                    """
+                    INSERT INTO gateway_offsets (gateway_id, stream_id, last_sequence, last_batch_id, updated_at)
+                    SELECT gateway_id::integer, \(job.shard), last_sequence::bigint, \(id), now() FROM staged_offsets
+                    ON CONFLICT (gateway_id, stream_id) DO UPDATE
+                    SET last_sequence = greatest(gateway_offsets.last_sequence, excluded.last_sequence),
+                        last_batch_id = excluded.last_batch_id, updated_at = excluded.updated_at
+                    """
+                )
+            }
+            if !job.rollups.isEmpty {
+                try connection.stageTextRows(
+                    table: "staged_rollups",
+                    columns: ["hour", "distributor_id", "city_code", "gtin", "step", "in_territory", "scans"],
+                    rows: job.rollups.map { key, scans in
+                        [
+                            "\(key.hour)", "\(key.distributor)", "\(key.city)", gtin14(key.gtin), key.step.rawValue,
+                            key.inTerritory ? "t" : "f", "\(scans)",
+                        ]
+                    }
+                )
+                try connection.execute(
+                    """
+                    INSERT INTO scan_rollups_hourly (hour, distributor_id, city_code, gtin, step, in_territory, scans)
+                    SELECT to_timestamp(hour::bigint), distributor_id::bigint, city_code, gtin, step, in_territory::boolean,
+                           scans::bigint
+                    FROM staged_rollups
+                    ON CONFLICT (hour, distributor_id, city_code, gtin, step, in_territory) DO UPDATE
+                    SET scans = scan_rollups_hourly.scans + excluded.scans
+                    """
+                )
+            }
+            if !job.alerts.isEmpty {
+                try connection.stageTextRows(
+                    table: "staged_alerts",
+                    columns: [
+                        "rule", "severity", "scanned_ms", "step", "gtin", "serial", "sscc", "distributor_id",
+                        "scan_party_id", "scan_region", "distance_km", "price_fen", "gateway_id", "device", "evidence",
+                    ],
+                    rows: job.alerts.map(row)
+                )
+                try connection.execute(
+                    """
+                    INSERT INTO alerts (rule, severity, scanned_at, step, gtin, serial, sscc, distributor_id, scan_party_id,
+                                        scan_region, distance_km, price, gateway_id, device, batch_id, evidence)
+                    SELECT rule, severity, to_timestamp(scanned_ms::bigint / 1000.0), step, gtin, serial, sscc,
+                           distributor_id::bigint, scan_party_id::bigint, scan_region, distance_km::real,
+                           price_fen::bigint / 100.0, gateway_id::integer, device, \(id), evidence::jsonb
+                    FROM staged_alerts
+                    """
+                )
+                try connection.execute("SELECT pg_notify('channelguard_alerts', '\(id)')")
+            }
+            try connection.execute("COMMIT")
+            return id
+        } catch {
+            _ = try? connection.execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    static func row(_ alert: ScanAlert) -> [String?] {
+        let item = alert.kind == .item
+        return [
+            alert.rule.rawValue, alert.severity.rawValue, "\(alert.scannedAt)", alert.step.rawValue,
+            item ? gtin14(alert.key) : nil, item ? alert.serial : nil, item ? nil : sscc18(alert.key),
+            alert.distributor.map { "\($0)" }, alert.scanParty.map { "\($0)" }, "\(alert.scanRegion)",
+            alert.distanceKilometres.map { "\($0)" }, alert.price >= 0 ? "\(alert.price)" : nil,
+            alert.gateway == 0 ? nil : "\(alert.gateway)", alert.device.isEmpty ? nil : alert.device,
+            alert.evidenceJSON,
+        ]
+    }
+
+    static func micros(_ unixMilliseconds: Int64) -> Int64 {
+        (unixMilliseconds - PostgresBinaryCopyEncoder.postgresEpochOffsetSeconds * 1000) * 1000
+    }
+
+    static func gtin14(_ value: UInt64) -> String { ScanBatch.padded(value, 14) }
+    static func sscc18(_ value: UInt64) -> String { ScanBatch.padded(value, 18) }
+}

@@ -1,0 +1,115 @@
+import ChannelGuardCodes
+import ChannelGuardIndex
+
+/// Decodes frames and line chunks and hands each pipeline shard the events that belong to it
+/// (by the hash of the serial key). One per connection or UDP socket; not shared between threads.
+public struct FrameRouter {
+    /// What became of a binary frame.
+    public enum FrameOutcome: Sendable {
+        /// Accepted: its events went to the shards in `shards` (bit per shard).
+        case accepted(sequence: UInt64, shards: UInt64, rejectedRecords: UInt32)
+        /// Rejected whole; `sequence` when the header was readable.
+        case rejected(sequence: UInt64, CodeRejection)
+    }
+
+    let shards: [PipelineShard]
+    let index: SerialIndex
+    let reference: ReferenceDataStore
+    let stats: PipelineStats
+    let frames: BinaryFrameDecoder
+    let lines = LineProtocolDecoder()
+    private var scratch = ScanBatch()
+
+    public init(shards: [PipelineShard], index: SerialIndex, reference: ReferenceDataStore, stats: PipelineStats) {
+        self.shards = shards
+        self.index = index
+        self.reference = reference
+        self.stats = stats
+        frames = BinaryFrameDecoder(secrets: { reference.current.secret(of: $0) })
+    }
+
+    /// Decodes one whole binary frame and routes its events.
+    public mutating func route(frame: UnsafeBufferPointer<UInt8>, ack: (any AckSink)?) -> FrameOutcome {
+        let arrival = Monotonic.now()
+        stats.frames.add(1)
+        scratch.removeAll()
+        switch frames.decode(frame, into: &scratch) {
+        case .failure(let rejection):
+            stats.rejected.add(rejection.reason.rawValue)
+            let sequence = frame.count >= 20 ? Self.sequence(in: frame) : 0
+            return .rejected(sequence: sequence, rejection)
+        case .success(let header):
+            stats.rejected.add(scratch.rejections)
+            stats.decoded.add(scratch.count)
+            let mask = split(gateway: header.gatewayID, sequence: header.sequence, ack: ack, arrival: arrival)
+            return .accepted(
+                sequence: header.sequence,
+                shards: mask,
+                rejectedRecords: UInt32(scratch.rejections.count)
+            )
+        }
+    }
+
+    /// Decodes whole protocol lines (an unauthenticated source, in open mode) and routes them.
+    @discardableResult
+    public mutating func route(lines data: UnsafeBufferPointer<UInt8>) -> Int {
+        let arrival = Monotonic.now()
+        stats.lineChunks.add(1)
+        scratch.removeAll()
+        lines.decode(data, into: &scratch)
+        stats.rejected.add(scratch.rejections)
+        stats.decoded.add(scratch.count)
+        _ = split(gateway: 0, sequence: 0, ack: nil, arrival: arrival)
+        return scratch.count
+    }
+
+    /// Hands each shard its events of the scratch batch; returns the shards that got any (none for
+    /// a frame whose records were all rejected: it needs no commit, and a resend changes nothing).
+    private mutating func split(gateway: UInt32, sequence: UInt64, ack: (any AckSink)?, arrival: UInt64) -> UInt64 {
+        let count = shards.count
+        if scratch.count == 0 { return 0 }
+        if count == 1 {
+            shards[0].enqueue(
+                ShardPart(batch: scratch, gateway: gateway, sequence: sequence, ack: ack, arrival: arrival)
+            )
+            scratch = ScanBatch()
+            return 1
+        }
+        var parts = [ScanBatch?](repeating: nil, count: count)
+        let kinds = scratch.kinds
+        let numbers = scratch.keys
+        let serials = scratch.serials
+        scratch.text.withUnsafeBufferPointer { text in
+            for event in 0..<scratch.count {
+                let range = serials[event]
+                let key = IndexKey(
+                    decoded: kinds[event],
+                    number: numbers[event],
+                    serial: UnsafeBufferPointer(rebasing: text[Int(range.start)..<Int(range.end)])
+                )
+                let shard = index.shardNumber(key)
+                if parts[shard] == nil {
+                    var part = ScanBatch()
+                    part.reserveCapacity(events: scratch.count / count + 8, textBytes: 0)
+                    parts[shard] = part
+                }
+                parts[shard]!.append(eventAt: event, of: scratch)
+            }
+        }
+        var mask: UInt64 = 0
+        for shard in 0..<count {
+            guard let part = parts[shard] else { continue }
+            mask |= 1 << UInt64(shard)
+            shards[shard].enqueue(
+                ShardPart(batch: part, gateway: gateway, sequence: sequence, ack: ack, arrival: arrival)
+            )
+        }
+        return mask
+    }
+
+    static func sequence(in frame: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var value: UInt64 = 0
+        for byte in frame[12..<20] { value = value << 8 | UInt64(byte) }
+        return value
+    }
+}

@@ -1,0 +1,64 @@
+/// How the ingest daemon listens, shards, flushes and stores.
+public struct IngestConfiguration: Sendable {
+    /// Where and how gateways connect.
+    public struct Listeners: Sendable {
+        public var host = "127.0.0.1"
+        /// UDP port (0 picks a free one; `nil` disables UDP).
+        public var udpPort: Int? = 7700
+        /// TCP port (0 picks a free one; `nil` disables TCP).
+        public var tcpPort: Int? = 7700
+        /// Kernel receive buffer asked for on the UDP socket.
+        public var udpReceiveBufferBytes = 32 << 20
+        /// Datagrams read per `recvmmsg` call.
+        public var udpVectorReads = 64
+        /// Largest datagram accepted.
+        public var maximumDatagramBytes = 65_507
+        /// Accept the unauthenticated line protocol from these IPv4 networks (CIDR, e.g.
+        /// `127.0.0.0/8`); empty means binary frames only.
+        public var openNetworks: [String] = []
+        /// UDP sockets bound to the same port with SO_REUSEPORT, each on its own loop.
+        public var udpSockets = 1
+
+        public init() {}
+    }
+
+    /// How the pipeline batches and flushes.
+    public struct Pipeline: Sendable {
+        /// Shards (one per core by default).
+        public var shards = System.coreCount
+        /// A job is flushed when it holds this many events…
+        public var maximumBatchEvents = 65_536
+        /// …or when its oldest event has waited this long.
+        public var flushIntervalNanoseconds: UInt64 = 100_000_000
+        /// A job holding alerts is flushed as soon as the writer is idle, but not more often than this.
+        public var alertFlushNanoseconds: UInt64 = 2_000_000
+        /// Jobs waiting for the database, per shard, before TCP reading pauses.
+        public var maximumQueuedJobs = 64
+        /// zstd level for batch payloads.
+        public var compressionLevel: Int32 = 1
+
+        public init() {}
+    }
+
+    public var listeners = Listeners()
+    public var pipeline = Pipeline()
+    /// Where the serial index snapshot lives (`nil`: always rebuild).
+    public var snapshotPath: String?
+    /// This node's name in `scan_batches.node`.
+    public var node = "ingest"
+
+    public init() {}
+}
+
+/// Facts about the machine.
+public enum System {
+    public static var coreCount: Int { max(1, sysconfCores()) }
+}
+
+#if canImport(Glibc)
+import Glibc
+private func sysconfCores() -> Int { Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
+#else
+import Darwin
+private func sysconfCores() -> Int { Int(sysconf(_SC_NPROCESSORS_ONLN)) }
+#endif

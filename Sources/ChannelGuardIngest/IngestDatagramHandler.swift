@@ -1,0 +1,48 @@
+import NIOCore
+
+/// One UDP socket: each datagram is one binary frame, or (from an open network) protocol lines.
+/// Nothing is acknowledged over UDP; frames still carry sequences, so a resent datagram is not
+/// counted twice.
+final class IngestDatagramHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+
+    private var router: FrameRouter
+    private let openNetworks: [IPv4Network]
+    private let stats: PipelineStats
+
+    init(router: FrameRouter, openNetworks: [IPv4Network], stats: PipelineStats) {
+        self.router = router
+        self.openNetworks = openNetworks
+        self.stats = stats
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let envelope = unwrapInboundIn(data)
+        stats.datagrams.add(1)
+        let buffer = envelope.data
+        guard let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else {
+            stats.rejected.add("empty")
+            return
+        }
+        buffer.withUnsafeReadableBytes { raw in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            if first == 0 {
+                _ = router.route(frame: bytes, ack: nil)
+            } else if Self.isOpen(envelope.remoteAddress, openNetworks) {
+                router.route(lines: bytes)
+            } else {
+                stats.rejected.add("unauthenticated")
+            }
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // A UDP socket error (e.g. ICMP unreachable) concerns one datagram, never the socket.
+        stats.rejected.add("socket_error")
+    }
+
+    static func isOpen(_ address: SocketAddress, _ networks: [IPv4Network]) -> Bool {
+        guard !networks.isEmpty, let ip = address.ipAddress, let value = IPv4Network.parse(ip) else { return false }
+        return networks.contains { $0.contains(value) }
+    }
+}

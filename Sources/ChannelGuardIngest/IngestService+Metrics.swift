@@ -1,0 +1,119 @@
+import ChannelGuardDetection
+import Foundation
+
+extension IngestService {
+    /// The ingest counters in the Prometheus text exposition format (version 0.0.4).
+    ///
+    /// Rendered from the pipeline's own atomic counters, which the per-frame path adds to once
+    /// per frame or batch; a metrics library's per-call dimension lookup would sit on that path.
+    public func prometheusText() -> String {
+        var out = ""
+        func metric(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: Int)]) {
+            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
+            for sample in samples {
+                out +=
+                    sample.labels.isEmpty ? "\(name) \(sample.value)\n" : "\(name){\(sample.labels)} \(sample.value)\n"
+            }
+        }
+        metric(
+            "channelguard_received_total",
+            "counter",
+            "Datagrams, frames and line chunks received.",
+            [
+                ("transport=\"udp\"", stats.datagrams.count), ("unit=\"frame\"", stats.frames.count),
+                ("unit=\"line_chunk\"", stats.lineChunks.count),
+            ]
+        )
+        metric(
+            "channelguard_events_decoded_total",
+            "counter",
+            "Events accepted by the decoders.",
+            [("", stats.decoded.count)]
+        )
+        metric(
+            "channelguard_events_stored_total",
+            "counter",
+            "Events committed to scan_batches.",
+            [("", stats.stored.count)]
+        )
+        metric(
+            "channelguard_rejected_total",
+            "counter",
+            "Records, lines, frames and datagrams rejected, by reason.",
+            stats.rejected.snapshot.sorted { $0.key < $1.key }.map { ("reason=\"\($0.key)\"", $0.value) }
+        )
+        metric(
+            "channelguard_alerts_total",
+            "counter",
+            "Alerts raised, by rule.",
+            AlertRule.allCases.map { ("rule=\"\($0.rawValue)\"", stats.alerts($0).count) }
+        )
+        metric(
+            "channelguard_duplicate_frames_total",
+            "counter",
+            "Resent frames recognised and not counted again.",
+            [("", stats.duplicateFrames.count)]
+        )
+        metric(
+            "channelguard_sequence_gaps_total",
+            "counter",
+            "Frames whose sequence skipped ahead of the gateway's last.",
+            [("", stats.sequenceGaps.count)]
+        )
+        metric(
+            "channelguard_unknown_regions_total",
+            "counter",
+            "Events stored unchecked: region not in the catalogue.",
+            [("", stats.unknownRegions.count)]
+        )
+        metric("channelguard_flushes_total", "counter", "Batches committed.", [("", stats.flushes.count)])
+        metric(
+            "channelguard_flush_seconds_total",
+            "counter",
+            "Nanoseconds spent encoding, compressing and committing batches, as seconds x 1e9.",
+            [("", stats.transactionNanoseconds.count)]
+        )
+        metric(
+            "channelguard_batch_payload_bytes_total",
+            "counter",
+            "Compressed batch bytes stored.",
+            [("", stats.payloadBytes.count)]
+        )
+        metric(
+            "channelguard_batch_raw_bytes_total",
+            "counter",
+            "Uncompressed batch bytes.",
+            [("", stats.rawBytes.count)]
+        )
+        metric(
+            "channelguard_failed_transactions_total",
+            "counter",
+            "Batch transactions that failed and were retried.",
+            [("", failedTransactions)]
+        )
+        metric("channelguard_queued_jobs", "gauge", "Batches waiting for the database.", [("", queuedJobs)])
+        metric("channelguard_index_keys", "gauge", "Keys in the serial index.", [("", indexKeys)])
+        let kernel = Self.kernelUDPErrors()
+        metric(
+            "channelguard_kernel_udp_errors_total",
+            "counter",
+            "The kernel's UDP receive errors (/proc/net/snmp), all sockets.",
+            [("kind=\"receive_buffer\"", kernel.receiveBuffer), ("kind=\"in\"", kernel.inErrors)]
+        )
+        return out
+    }
+
+    /// `Udp: … InErrors … RcvbufErrors` from /proc/net/snmp (zeros where it cannot be read).
+    public static func kernelUDPErrors() -> (inErrors: Int, receiveBuffer: Int) {
+        guard let text = try? String(contentsOfFile: "/proc/net/snmp", encoding: .utf8) else { return (0, 0) }
+        let lines = text.split(separator: "\n").filter { $0.hasPrefix("Udp: ") }
+        guard lines.count >= 2 else { return (0, 0) }
+        let names = lines[0].split(separator: " ")
+        let values = lines[1].split(separator: " ")
+        func value(_ name: String) -> Int {
+            guard let index = names.firstIndex(where: { $0 == name }), index < values.count else { return 0 }
+            return Int(values[index]) ?? 0
+        }
+        return (value("InErrors"), value("RcvbufErrors"))
+    }
+}

@@ -1,0 +1,228 @@
+import ChannelGuardIndex
+import ChannelGuardStore
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+
+/// The ingest daemon as a service: loads the serial index (snapshot or rebuild) and the reference
+/// data, starts one pipeline shard and one writer per core, then opens the UDP and TCP listeners.
+/// On graceful shutdown it closes the listeners, flushes every shard, waits for the writers to
+/// commit (and so acknowledge) everything, writes a snapshot and returns.
+public final class IngestService: Service, Sendable {
+    /// Where the listeners ended up (ports chosen when 0 was asked for).
+    public struct Addresses: Sendable {
+        public var udp: [SocketAddress]
+        public var tcp: SocketAddress?
+    }
+
+    let configuration: IngestConfiguration
+    let url: DatabaseURL
+    let logger: Logger
+    public let stats = PipelineStats()
+    private let onListening: @Sendable (Addresses) -> Void
+    private let running = Mutex<Running?>(nil)
+
+    /// The parts that exist while the service runs.
+    final class Running: Sendable {
+        let index: SerialIndex
+        let shards: [PipelineShard]
+        let writers: [BatchWriter]
+        let reference: ReferenceDataStore
+        let watermark: UInt64
+
+        init(
+            index: SerialIndex,
+            shards: [PipelineShard],
+            writers: [BatchWriter],
+            reference: ReferenceDataStore,
+            watermark: UInt64
+        ) {
+            self.index = index
+            self.shards = shards
+            self.writers = writers
+            self.reference = reference
+            self.watermark = watermark
+        }
+    }
+
+    public init(
+        configuration: IngestConfiguration,
+        url: DatabaseURL,
+        logger: Logger,
+        onListening: @escaping @Sendable (Addresses) -> Void = { _ in }
+    ) {
+        self.configuration = configuration
+        self.url = url
+        self.logger = logger
+        self.onListening = onListening
+    }
+
+    /// Jobs waiting for the database, over all shards.
+    public var queuedJobs: Int { running.withLock { $0?.writers.reduce(0) { $0 + $1.depth } ?? 0 } }
+
+    /// Batch transactions that failed and were retried, over all writers.
+    public var failedTransactions: Int { running.withLock { $0?.writers.reduce(0) { $0 + $1.failedAttempts } ?? 0 } }
+
+    /// Keys in the serial index.
+    public var indexKeys: Int { running.withLock { $0?.index.count ?? 0 } }
+
+    public func run() async throws {
+        let shardCount = configuration.pipeline.shards
+        let snapshotPath = configuration.snapshotPath
+        let logger = logger
+        let loaded = try await withLibPQ(url) { connection in
+            try connection.execute("SELECT ensure_scan_batch_partitions(current_date - 1, 9)")
+            let (index, outcome) = try SerialIndexLoader(snapshotPath: snapshotPath, shardCount: shardCount)
+                .load(connection, logger: logger)
+            let (reference, skipped) = try ReferenceData.load(connection)
+            for problem in skipped.prefix(10) {
+                logger.warning("reference row skipped", metadata: ["row": "\(problem)"])
+            }
+            var accepted = [[UInt32: UInt64]](repeating: [:], count: shardCount)
+            for row in try connection.execute("SELECT gateway_id, stream_id, last_sequence FROM gateway_offsets") {
+                guard let gateway = UInt32(row[0] ?? ""), let stream = Int(row[1] ?? ""),
+                    let last = UInt64(row[2] ?? "")
+                else { continue }
+                if stream < shardCount {
+                    accepted[stream][gateway] = last
+                } else {
+                    logger.warning(
+                        "gateway offsets of a shard this node does not have; resent frames of that shard may count again",
+                        metadata: ["gateway": "\(gateway)", "stream": "\(stream)"]
+                    )
+                }
+            }
+            return UncheckedBox((index, outcome.watermark, reference, accepted))
+        }
+        let (index, watermark, referenceData, accepted) = loaded.value
+        let reference = ReferenceDataStore(referenceData)
+        let shardGroup = MultiThreadedEventLoopGroup(numberOfThreads: shardCount)
+        let networkGroup = MultiThreadedEventLoopGroup(
+            numberOfThreads: max(System.coreCount, configuration.listeners.udpSockets)
+        )
+        let stats = stats
+        var shards: [PipelineShard] = []
+        var writers: [BatchWriter] = []
+        for number in 0..<shardCount {
+            let shard = PipelineShard(
+                number: number,
+                loop: shardGroup.next(),
+                index: index,
+                reference: reference,
+                rules: ScanRules(),
+                stats: stats,
+                configuration: configuration.pipeline,
+                accepted: accepted[number]
+            )
+            let writer = BatchWriter(
+                shard: number,
+                url: url,
+                node: configuration.node,
+                compressionLevel: configuration.pipeline.compressionLevel,
+                logger: logger
+            ) { job, commit in
+                stats.stored.add(commit.events)
+                stats.flushes.add(1)
+                stats.payloadBytes.add(commit.payloadBytes)
+                stats.rawBytes.add(commit.rawBytes)
+                stats.transactionNanoseconds.add(Int(commit.transactionNanoseconds))
+                for (_, ack) in job.acks { ack.sink.committed(shard: number, through: ack.sequence) }
+            }
+            shard.writer = writer
+            shards.append(shard)
+            writers.append(writer)
+        }
+        let timers = shards.map { shard in
+            shard.loop.scheduleRepeatedTask(initialDelay: .milliseconds(2), delay: .milliseconds(2)) { _ in shard.tick()
+            }
+        }
+        let state = Running(index: index, shards: shards, writers: writers, reference: reference, watermark: watermark)
+        running.withLock { $0 = state }
+
+        let listeners = try await openListeners(state, group: networkGroup)
+        onListening(listeners.addresses)
+        logger.info(
+            "ingest listening",
+            metadata: [
+                "tcp": "\(listeners.addresses.tcp.map { "\($0)" } ?? "off")",
+                "udp": "\(listeners.addresses.udp.map { "\($0)" })", "shards": "\(shardCount)",
+                "indexKeys": "\(index.count)",
+            ]
+        )
+
+        let follower = Task { await followReferenceChanges(reference) }
+        await withGracefulShutdownHandler {
+            while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                try? await Task.sleep(for: .milliseconds(100))
+            }
+        } onGracefulShutdown: {
+        }
+        follower.cancel()
+
+        // Stop taking events, then store everything taken.
+        for channel in listeners.channels { try? await channel.close() }
+        for (shard, timer) in zip(shards, timers) {
+            timer.cancel()
+            try? await shard.submit { shard.flush() }.get()
+        }
+        for writer in writers { try? await writer.shutdown() }
+        if let path = snapshotPath {
+            let logger = logger
+            try? await shardGroup.next().submit {
+                do {
+                    try IndexSnapshot.write(
+                        index,
+                        to: path,
+                        watermark: watermark,
+                        createdAt: Monotonic.wallMilliseconds()
+                    )
+                } catch {
+                    logger.error("could not write the index snapshot at shutdown", metadata: ["error": "\(error)"])
+                }
+            }.get()
+        }
+        running.withLock { $0 = nil }
+        try? await networkGroup.shutdownGracefully()
+        try? await shardGroup.shutdownGracefully()
+        logger.info("ingest stopped", metadata: ["stored": "\(stats.stored.count)"])
+    }
+
+    /// Whether any writer is too far behind: TCP reading pauses until it catches up.
+    func isCongested(_ state: Running) -> Bool {
+        let limit = configuration.pipeline.maximumQueuedJobs
+        return state.writers.contains { $0.depth > limit }
+    }
+
+    /// Reloads the reference data whenever `reference_changes` moves (checked four times a second).
+    private func followReferenceChanges(_ store: ReferenceDataStore) async {
+        var version = store.current.version
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(250))
+            do {
+                let latest = try await withLibPQ(url) { connection in
+                    Int64(try connection.execute("SELECT coalesce(max(seq), 0) FROM reference_changes")[0][0] ?? "0")
+                        ?? 0
+                }
+                guard latest != version else { continue }
+                let reloaded = try await withLibPQ(url) { UncheckedBox(try ReferenceData.load($0).0) }.value
+                store.replace(with: reloaded)
+                version = reloaded.version
+                logger.info("reference data reloaded", metadata: ["version": "\(version)"])
+            } catch is CancellationError {
+                return
+            } catch {
+                if Task.isCancelled { return }
+                logger.warning("reference data check failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+}
+
+/// Carries a value across an isolation boundary that the compiler cannot see is safe (a value
+/// built on one thread and handed over whole, never shared).
+struct UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}

@@ -1,0 +1,234 @@
+import ChannelGuardCodes
+import ChannelGuardDetection
+import ChannelGuardIndex
+import ChannelGuardTerritory
+import NIOCore
+
+/// One pipeline shard: the only owner of its slice of the serial index and of the per-serial scan
+/// state in it. Every method runs on the shard's event loop, so the per-event path takes no lock;
+/// other threads hand parts over with ``enqueue(_:)``.
+///
+/// Per part: look the serials up in one batched walk, bind ship scans, check downstream scans,
+/// count rollups, collect alerts; the part joins the open ``FlushJob``. The job goes to the
+/// shard's ``BatchWriter`` when it is full, when it is older than the flush interval, or — so that
+/// alerts are announced within milliseconds — when it holds alerts and the writer is idle.
+public final class PipelineShard: @unchecked Sendable {
+    public let number: Int
+    public let loop: any EventLoop
+    let index: SerialIndex
+    let reference: ReferenceDataStore
+    let rules: ScanRules
+    let stats: PipelineStats
+    let configuration: IngestConfiguration.Pipeline
+    var writer: BatchWriter!
+
+    /// The highest frame sequence accepted per gateway (stored or on its way).
+    var accepted: [UInt32: UInt64]
+    var job: FlushJob
+    var lastFlush: UInt64 = 0
+    private var keys: [IndexKey] = []
+    private var matches: [SerialIndex.Match?] = []
+    private var findings: [ScanRules.Finding] = []
+
+    init(
+        number: Int,
+        loop: any EventLoop,
+        index: SerialIndex,
+        reference: ReferenceDataStore,
+        rules: ScanRules,
+        stats: PipelineStats,
+        configuration: IngestConfiguration.Pipeline,
+        accepted: [UInt32: UInt64]
+    ) {
+        self.number = number
+        self.loop = loop
+        self.index = index
+        self.reference = reference
+        self.rules = rules
+        self.stats = stats
+        self.configuration = configuration
+        self.accepted = accepted
+        job = FlushJob(shard: number)
+    }
+
+    /// Hands a part to the shard (from any thread).
+    public func enqueue(_ part: ShardPart) {
+        loop.execute { self.process(part) }
+    }
+
+    /// Runs `body` on the shard's loop: the way to change the shard's slice of the index.
+    public func submit<T: Sendable>(_ body: @escaping @Sendable () throws -> T) -> EventLoopFuture<T> {
+        loop.submit(body)
+    }
+
+    func process(_ part: ShardPart) {
+        if job.isEmpty { job.oldestArrival = part.arrival }
+        if part.sequence > 0, part.gateway != 0 {
+            let previous = accepted[part.gateway] ?? 0
+            if part.sequence <= previous {
+                // Resent after a reconnect: stored already (or on its way in an earlier job). It is
+                // acknowledged when the job holding it, or a later one, commits.
+                stats.duplicateFrames.add(1)
+                noteAck(part)
+                return
+            }
+            if previous > 0, part.sequence > previous + 1 { stats.sequenceGaps.add(1) }
+            accepted[part.gateway] = part.sequence
+            job.offsets[part.gateway] = part.sequence
+        }
+        noteAck(part)
+        check(part)
+        job.parts.append((part.batch, part.gateway))
+        job.eventCount += part.batch.count
+        if job.eventCount >= configuration.maximumBatchEvents {
+            flush()
+        } else if !job.alerts.isEmpty, writer.depth == 0,
+            Monotonic.now() &- lastFlush >= configuration.alertFlushNanoseconds
+        {
+            flush()
+        }
+    }
+
+    private func noteAck(_ part: ShardPart) {
+        guard let sink = part.ack else { return }
+        let id = ObjectIdentifier(sink)
+        job.acks[id] = (sink, max(job.acks[id]?.sequence ?? 0, part.sequence))
+    }
+
+    /// Looks up, binds, checks and counts every event of the part.
+    private func check(_ part: ShardPart) {
+        let batch = part.batch
+        let data = reference.current
+        index.lookup(batch, keys: &keys, into: &matches)
+        var unknownRegions = 0
+        var shipsWithoutParty = 0
+        for event in 0..<batch.count {
+            let time = batch.times[event]
+            job.firstScan = min(job.firstScan, time)
+            job.lastScan = max(job.lastScan, time)
+            let region = batch.regions[event]
+            guard data.isKnownRegion(region), let regionCode = RegionCode(value: region) else {
+                unknownRegions += 1
+                continue
+            }
+            let step = batch.steps[event]
+            let key = keys[event]
+            let match = matches[event]
+            switch step {
+            case .ship:
+                guard let owner = party(batch, event, data) else {
+                    shipsWithoutParty += 1
+                    continue
+                }
+                bind(key, to: owner, time: time, match: match)
+                count(batch, event, owner, inside: data.isInside(regionCode, distributor: owner, at: time))
+            case .return:
+                if let match { count(batch, event, match.binding.distributor, inside: true) }
+            case .receive, .sell, .activate, .inspect:
+                if match != nil { _ = try? index.record(key, step: step, region: region, time: time) }
+                let scan = ScanRules.Scan(
+                    step: step,
+                    region: region,
+                    time: time,
+                    kind: batch.kinds[event],
+                    key: batch.keys[event],
+                    price: batch.prices[event],
+                    party: step == .receive ? party(batch, event, data) : nil
+                )
+                findings.removeAll(keepingCapacity: true)
+                let inside = rules.check(scan, binding: match?.binding, reference: data, into: &findings)
+                if let match { count(batch, event, match.binding.distributor, inside: inside) }
+                for finding in findings { raise(finding, scan, match, batch, event, part.gateway) }
+            }
+        }
+        stats.unknownRegions.add(unknownRegions)
+        stats.shipsWithoutParty.add(shipsWithoutParty)
+    }
+
+    /// The distributor a scan's `party` names, when it names a known one.
+    private func party(_ batch: ScanBatch, _ event: Int, _ data: ReferenceData) -> Int64? {
+        let range = batch.parties[event]
+        guard range.end > range.start else { return nil }
+        return data.distributorIDs[batch.string(range)]
+    }
+
+    /// A ship scan binds the unit to the consignee; a unit already bound keeps its scan state.
+    private func bind(_ key: IndexKey, to owner: Int64, time: Int64, match: SerialIndex.Match?) {
+        guard key.count > 0, let binding = try? SerialBinding(distributor: owner, shipment: 0, boundAt: time) else {
+            return
+        }
+        if let match, match.source != .range {
+            if match.binding.distributor != owner { index.rebind(key, to: binding) }
+        } else {
+            _ = try? index.bind(key, to: binding)
+        }
+    }
+
+    private func count(_ batch: ScanBatch, _ event: Int, _ distributor: Int64, inside: Bool) {
+        guard batch.kinds[event] == .item, let region = RegionCode(value: batch.regions[event]) else { return }
+        var city = region.city
+        if !reference.current.isKnownRegion(city.value) { city = region.province }
+        let key = RollupKey(
+            hour: batch.times[event] / 3_600_000 * 3600,
+            distributor: distributor,
+            city: city.value,
+            gtin: batch.keys[event],
+            step: batch.steps[event],
+            inTerritory: inside
+        )
+        job.rollups[key, default: 0] += 1
+    }
+
+    private func raise(
+        _ finding: ScanRules.Finding,
+        _ scan: ScanRules.Scan,
+        _ match: SerialIndex.Match?,
+        _ batch: ScanBatch,
+        _ event: Int,
+        _ gateway: UInt32
+    ) {
+        var alert = ScanAlert(
+            rule: finding.rule,
+            severity: finding.severity,
+            step: scan.step,
+            scannedAt: scan.time,
+            key: scan.key,
+            kind: scan.kind,
+            serial: batch.string(batch.serials[event]),
+            scanRegion: scan.region,
+            price: scan.price,
+            gateway: gateway,
+            device: batch.string(batch.devices[event]),
+            detail: finding.detail
+        )
+        alert.distributor = match?.binding.distributor
+        alert.scanParty = scan.party
+        alert.territory = finding.territory
+        alert.distanceKilometres = finding.distanceKilometres
+        alert.floor = finding.floor
+        alert.previousRegion = finding.previousRegion
+        alert.previousTime = finding.previousTime
+        job.alerts.append(alert)
+        stats.alerts(finding.rule).add(1)
+    }
+
+    /// Called every few milliseconds on the shard's loop.
+    func tick() {
+        guard !job.isEmpty else { return }
+        let now = Monotonic.now()
+        let age = now &- job.oldestArrival
+        if age >= configuration.flushIntervalNanoseconds
+            || (!job.alerts.isEmpty && writer.depth == 0 && now &- lastFlush >= configuration.alertFlushNanoseconds)
+        {
+            flush()
+        }
+    }
+
+    /// Hands the open job to the writer.
+    func flush() {
+        guard !job.isEmpty else { return }
+        writer.submit(job)
+        job = FlushJob(shard: number)
+        lastFlush = Monotonic.now()
+    }
+}

@@ -1,0 +1,52 @@
+import ChannelGuardDetection
+import Synchronization
+
+/// A counter added to from any thread.
+public final class Counter: Sendable {
+    private let value = Atomic<Int>(0)
+
+    public init() {}
+
+    @inline(__always)
+    public func add(_ amount: Int) {
+        if amount != 0 { value.add(amount, ordering: .relaxed) }
+    }
+
+    public var count: Int { value.load(ordering: .relaxed) }
+}
+
+/// Counters of the ingest path, added to per frame or batch (never per event) and read by
+/// `/metrics`.
+public final class PipelineStats: Sendable {
+    /// Datagrams and frames received, by transport.
+    public let datagrams = Counter()
+    public let frames = Counter()
+    public let lineChunks = Counter()
+    /// Events decoded (accepted by the decoders).
+    public let decoded = Counter()
+    /// Records and lines rejected, by reason.
+    public let rejected = RejectionCounters()
+    /// Events committed to the database.
+    public let stored = Counter()
+    /// Frames recognised as already stored (resent), not counted again.
+    public let duplicateFrames = Counter()
+    /// Events whose region is not in the catalogue (stored, not checked).
+    public let unknownRegions = Counter()
+    /// Ship scans without a known party (stored, bind nothing).
+    public let shipsWithoutParty = Counter()
+    public let flushes = Counter()
+    public let payloadBytes = Counter()
+    public let rawBytes = Counter()
+    public let transactionNanoseconds = Counter()
+    public let failedTransactions = Counter()
+    /// Alerts by rule, in ``AlertRule/allCases`` order.
+    public let alerts: [Counter] = AlertRule.allCases.map { _ in Counter() }
+    /// Per-gateway sequence gaps seen (a frame whose sequence skips ahead).
+    public let sequenceGaps = Counter()
+
+    public init() {}
+
+    public func alerts(_ rule: AlertRule) -> Counter {
+        alerts[AlertRule.allCases.firstIndex(of: rule)!]
+    }
+}

@@ -1,0 +1,22 @@
+import ChannelGuardCodes
+
+/// The events of one frame or datagram that belong to one pipeline shard.
+public struct ShardPart: Sendable {
+    public var batch: ScanBatch
+    /// The authenticated gateway (0 for open-mode line protocol).
+    public var gateway: UInt32
+    /// The frame sequence (0 when the source has none).
+    public var sequence: UInt64
+    /// The connection to acknowledge once the part is durable.
+    public var ack: (any AckSink)?
+    /// Monotonic nanoseconds at arrival.
+    public var arrival: UInt64
+
+    public init(batch: ScanBatch, gateway: UInt32, sequence: UInt64, ack: (any AckSink)?, arrival: UInt64) {
+        self.batch = batch
+        self.gateway = gateway
+        self.sequence = sequence
+        self.ack = ack
+        self.arrival = arrival
+    }
+}
