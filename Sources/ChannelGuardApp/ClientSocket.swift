@@ -4,15 +4,15 @@ import Glibc
 
 /// A blocking UDP or TCP client socket for the reference sender: simple on purpose, so a gateway
 /// vendor can read it as an example. The servers use SwiftNIO.
-final class ClientSocket {
-    enum Transport: String, Sendable {
+public final class ClientSocket {
+    public enum Transport: String, Sendable {
         case udp, tcp
     }
 
     private let descriptor: Int32
     let transport: Transport
 
-    init(host: String, port: Int, transport: Transport, receiveTimeoutSeconds: Int = 10) throws {
+    public init(host: String, port: Int, transport: Transport, receiveTimeoutSeconds: Int = 10) throws {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -41,7 +41,7 @@ final class ClientSocket {
     deinit { close(descriptor) }
 
     /// Sends one datagram (UDP) or writes all bytes (TCP).
-    func send(_ bytes: [UInt8]) throws {
+    public func send(_ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
             let sent = bytes[offset...].withUnsafeBytes {
@@ -57,7 +57,7 @@ final class ClientSocket {
     }
 
     /// Reads exactly `count` bytes (TCP); `nil` when the peer closed or the timeout passed.
-    func receive(exactly count: Int) -> [UInt8]? {
+    public func receive(exactly count: Int) -> [UInt8]? {
         var buffer = [UInt8](repeating: 0, count: count)
         var offset = 0
         while offset < count {
@@ -70,7 +70,7 @@ final class ClientSocket {
     }
 }
 
-struct SendError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+public struct SendError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }

@@ -36,6 +36,9 @@ public struct SerialBinding: Hashable, Sendable {
 
     public init(bits: UInt128) { self.bits = bits }
 
+    /// The shipment number of a unit bound by a ship scan on the ingest path (no `shipments` row).
+    public static let scanShipment: Int64 = 0xFFF_FFFF
+
     /// A binding to `distributor` through `shipment` at `boundAt` (milliseconds since 1970), with no
     /// scan recorded yet.
     public init(distributor: Int64, shipment: Int64, boundAt: Int64, flags: Flags = []) throws(IndexError) {

@@ -68,4 +68,9 @@ public struct AckTracker: Sendable {
 public struct FrameAckDue: Hashable, Sendable {
     public var sequence: UInt64
     public var rejectedRecords: UInt32
+
+    public init(sequence: UInt64, rejectedRecords: UInt32) {
+        self.sequence = sequence
+        self.rejectedRecords = rejectedRecords
+    }
 }

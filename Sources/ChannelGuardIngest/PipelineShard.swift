@@ -154,7 +154,9 @@ public final class PipelineShard: @unchecked Sendable {
 
     /// A ship scan binds the unit to the consignee; a unit already bound keeps its scan state.
     private func bind(_ key: IndexKey, to owner: Int64, time: Int64, match: SerialIndex.Match?) {
-        guard key.count > 0, let binding = try? SerialBinding(distributor: owner, shipment: 0, boundAt: time) else {
+        guard key.count > 0,
+            let binding = try? SerialBinding(distributor: owner, shipment: SerialBinding.scanShipment, boundAt: time)
+        else {
             return
         }
         if let match, match.source != .range {

@@ -1,0 +1,213 @@
+import ChannelGuardApp
+import ChannelGuardCodes
+import ChannelGuardIngest
+import ChannelGuardStore
+import ChannelGuardTestSupport
+import Foundation
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Testing
+
+/// The daemon over loopback with the real database: known events in, exactly the expected alerts
+/// out, batches that replay to the same events, resent frames never counted twice, and hostile
+/// traffic that changes nothing.
+@Suite(.database, .serialized) struct IngestEndToEndTests {
+    static let gtin = "06901234567892"
+    static let gateway: UInt32 = 5
+    static let secret: [UInt8] = Array(0..<16)
+
+    static let setup = """
+        INSERT INTO distributors (code, name, tier) VALUES ('HQ', 'HQ', 'hq');
+        INSERT INTO distributors (code, name, tier, parent_id) SELECT 'AGENT', 'Agent', 'provincial_agent', id FROM distributors WHERE code = 'HQ';
+        INSERT INTO distributors (code, name, tier, parent_id) SELECT 'DEALER', 'Dealer', 'city_dealer', id FROM distributors WHERE code = 'AGENT';
+        INSERT INTO territory_grants (distributor_id, region_code, valid_from) SELECT id, '440000', '2020-01-01' FROM distributors WHERE code = 'AGENT';
+        INSERT INTO territory_grants (distributor_id, region_code, valid_from) SELECT id, '440300', '2020-01-01' FROM distributors WHERE code = 'DEALER';
+        INSERT INTO products (gtin, sku, name, category) VALUES ('\(gtin)', 'P1', 'Product', 'test');
+        INSERT INTO minimum_retail_prices (product_id, min_price, valid_from) SELECT id, 1000.00, '2020-01-01' FROM products;
+        INSERT INTO shipments (code, from_distributor_id, to_distributor_id, shipped_at)
+            SELECT 'S1', h.id, d.id, '2026-03-01 08:00+00' FROM distributors h, distributors d WHERE h.code = 'HQ' AND d.code = 'DEALER';
+        INSERT INTO serial_bindings (gtin, serial, shipment_id, bound_at)
+            SELECT '\(gtin)', 'SN' || lpad(n::text, 3, '0'), s.id, '2026-03-01 08:00+00' FROM shipments s, generate_series(1, 100) n WHERE s.code = 'S1';
+        INSERT INTO gateways (id, code, name, kind, secret, owner_distributor_id)
+            SELECT \(gateway), 'GW5', 'Gateway 5', 'store_pos', '\\x000102030405060708090a0b0c0d0e0f', id FROM distributors WHERE code = 'HQ';
+        """
+
+    static let frameOne = """
+        sell 440305 2026-11-23T12:00:00Z (01)\(gtin)(21)SN001 price=1999.00 device=POS-1
+        activate 110105 2026-11-23T12:00:01Z (01)\(gtin)(21)SN002
+        sell 440305 2026-11-23T12:00:02Z (01)\(gtin)(21)SN003 price=500.00
+        receive 440305 2026-11-23T12:00:03Z (01)\(gtin)(21)SN004 party=AGENT
+        inspect 440305 2026-11-23T12:00:04Z (01)\(gtin)(21)SN999
+        ship 440305 2026-11-23T12:00:05Z (01)\(gtin)(21)NEW1 party=DEALER
+        """
+    static let frameTwo = """
+        sell 440305 2026-11-24T12:00:00Z (01)\(gtin)(21)SN001 price=1999.00
+        sell 440103 2026-11-24T12:00:01Z (01)\(gtin)(21)NEW1 price=1999.00
+        """
+
+    static func batch(_ text: String) -> ScanBatch {
+        var batch = ScanBatch()
+        Array(text.utf8).withUnsafeBufferPointer { LineProtocolDecoder().decode($0, into: &batch) }
+        return batch
+    }
+
+    static func frame(
+        _ text: String,
+        sequence: UInt64,
+        secret: [UInt8] = secret,
+        gateway: UInt32 = gateway
+    ) throws -> [UInt8] {
+        try BinaryFrameEncoder(gatewayID: gateway, secret: secret).encode(batch(text), sequence: sequence)
+    }
+
+    /// Runs the ingest service for the body, then stops it gracefully.
+    func withIngest(
+        _ body: @Sendable (_ tcp: Int, _ udp: Int, _ service: IngestService) async throws -> Void
+    ) async throws {
+        let database = try TestDatabase.require()
+        var configuration = IngestConfiguration()
+        configuration.listeners.tcpPort = 0
+        configuration.listeners.udpPort = 0
+        configuration.listeners.openNetworks = ["127.0.0.0/8"]
+        configuration.pipeline.shards = 2
+        configuration.pipeline.flushIntervalNanoseconds = 20_000_000
+        var logger = Logger(label: "ingest-test")
+        logger.logLevel = .warning
+        let (addresses, continuation) = AsyncStream<IngestService.Addresses>.makeStream()
+        let service = IngestService(configuration: configuration, url: database.url, logger: logger) {
+            continuation.yield($0)
+        }
+        let group = ServiceGroup(services: [service], gracefulShutdownSignals: [], logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var iterator = addresses.makeAsyncIterator()
+            guard let bound = await iterator.next() else { throw SendError("ingest did not start") }
+            do {
+                try await body(bound.tcp?.port ?? 0, bound.udp.first?.port ?? 0, service)
+            } catch {
+                await group.triggerGracefulShutdown()
+                throw error
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
+
+    static func acknowledgement(_ socket: ClientSocket) throws -> FrameAcknowledgement {
+        guard let bytes = socket.receive(exactly: FrameAcknowledgement.encodedBytes),
+            let ack = bytes.withUnsafeBufferPointer({ FrameAcknowledgement(decoding: $0) })
+        else { throw SendError("no acknowledgement") }
+        return ack
+    }
+
+    @Test func knownEventsGiveTheExpectedAlertsReplayAndNeverCountTwice() async throws {
+        let connection = try TestDatabase.require().connect()
+        try connection.execute(Self.setup)
+        try await withIngest { tcp, _, _ in
+            let socket = try ClientSocket(host: "127.0.0.1", port: tcp, transport: .tcp)
+            try socket.send(try Self.frame(Self.frameOne, sequence: 1))
+            #expect(try Self.acknowledgement(socket) == .durable(through: 1))
+            try socket.send(try Self.frame(Self.frameTwo, sequence: 2))
+            #expect(try Self.acknowledgement(socket) == .durable(through: 2))
+            // Acknowledged means committed: the events are in the database now.
+            let check = try TestDatabase.require().connect()
+            #expect(try check.execute("SELECT sum(event_count) FROM scan_batches")[0][0] == "8")
+
+            // A gateway that lost the acknowledgements resends both frames on a new connection.
+            let again = try ClientSocket(host: "127.0.0.1", port: tcp, transport: .tcp)
+            try again.send(try Self.frame(Self.frameOne, sequence: 1))
+            try again.send(try Self.frame(Self.frameTwo, sequence: 2))
+            var last = try Self.acknowledgement(again)
+            if last.sequence == 1 { last = try Self.acknowledgement(again) }
+            #expect(last == .durable(through: 2))
+        }
+        #expect(try connection.execute("SELECT sum(event_count) FROM scan_batches")[0][0] == "8")
+        let alerts = try connection.execute("SELECT rule, serial, severity FROM alerts ORDER BY serial, rule").map {
+            "\($0[0]!) \($0[1]!) \($0[2]!)"
+        }
+        #expect(
+            alerts
+                == [
+                    "unknown_code SN999 medium",  // never shipped
+                    "duplicate SN001 high",  // sold twice
+                    "out_of_territory SN002 critical",  // Beijing, over 1,000 km from Shenzhen
+                    "price_below_floor SN003 medium",  // 500.00 under the 1,000.00 floor
+                    "not_consignee SN004 high",  // received by the agent, shipped to the dealer
+                    "out_of_territory NEW1 medium",  // bound by the ship scan, sold in Guangzhou
+                ].sorted { ($0.split(separator: " ")[1], $0) < ($1.split(separator: " ")[1], $1) }
+        )
+        // Every scan of a bound serial counted once in the rollups; the unknown code in none.
+        #expect(try connection.execute("SELECT sum(scans) FROM scan_rollups_hourly")[0][0] == "7")
+        #expect(
+            try connection.execute("SELECT max(last_sequence) FROM gateway_offsets WHERE gateway_id = \(Self.gateway)")[
+                0
+            ][0]
+                == "2"
+        )
+        // The log replays to exactly the events sent.
+        var replayed: [String] = []
+        let failures = try ScanLog.replay(connection) { batch, _, gateways in
+            #expect(gateways.allSatisfy { $0 == Self.gateway })
+            replayed += (0..<batch.count).map(batch.line(at:))
+        }
+        #expect(failures.isEmpty)
+        let sent = [Self.frameOne, Self.frameTwo].map(Self.batch).flatMap { batch in
+            (0..<batch.count).map(batch.line(at:))
+        }
+        #expect(replayed.sorted() == sent.sorted())
+    }
+
+    @Test func hostileTrafficIsRejectedByNameAndChangesNothing() async throws {
+        let connection = try TestDatabase.require().connect()
+        let before = try connection.execute("SELECT coalesce(sum(event_count), 0) FROM scan_batches")[0][0] ?? "0"
+        try await withIngest { tcp, udp, service in
+            var generator = SystemRandomNumberGenerator()
+            // A tag made with the wrong secret, an unknown gateway: rejected by reason.
+            let socket = try ClientSocket(host: "127.0.0.1", port: tcp, transport: .tcp)
+            try socket.send(try Self.frame(Self.frameTwo, sequence: 10, secret: Array(repeating: 7, count: 16)))
+            #expect(try Self.acknowledgement(socket) == .rejected(10, because: .badSignature))
+            try socket.send(try Self.frame(Self.frameTwo, sequence: 11, gateway: 99))
+            #expect(try Self.acknowledgement(socket) == .rejected(11, because: .unknownGateway))
+            // A frame damaged in flight fails its tag.
+            var damaged = try Self.frame(Self.frameTwo, sequence: 12)
+            damaged[40] ^= 0x20
+            try socket.send(damaged)
+            #expect(try Self.acknowledgement(socket) == .rejected(12, because: .badSignature))
+
+            // Random bytes over TCP (binary mode: a first byte of 0) and over UDP.
+            for round in 0..<20 {
+                let garbage = (0..<Int.random(in: 1...3000, using: &generator)).map { _ in
+                    UInt8.random(in: 0...255, using: &generator)
+                }
+                let hostile = try ClientSocket(host: "127.0.0.1", port: tcp, transport: .tcp, receiveTimeoutSeconds: 1)
+                try hostile.send((round % 2 == 0 ? [0] : []) + garbage)
+                let udpSocket = try ClientSocket(host: "127.0.0.1", port: udp, transport: .udp)
+                try udpSocket.send((round % 2 == 0 ? [0] : []) + garbage)
+            }
+            // Bad protocol lines beside a good one over UDP: the good one is stored.
+            let udpSocket = try ClientSocket(host: "127.0.0.1", port: udp, transport: .udp)
+            try udpSocket.send(
+                Array(
+                    "sell 440305 2026-11-25T12:00:00Z (01)06901234567893(21)BAD\nsell 999999 x y\nsell 440305 2026-11-25T12:00:00Z (01)\(Self.gtin)(21)SN050\n"
+                        .utf8
+                )
+            )
+            // The daemon is still up and storing: a good frame is acknowledged.
+            let good = try ClientSocket(host: "127.0.0.1", port: tcp, transport: .tcp)
+            try good.send(try Self.frame("inspect 440305 2026-11-25T12:00:00Z (01)\(Self.gtin)(21)SN060", sequence: 13))
+            #expect(try Self.acknowledgement(good) == .durable(through: 13))
+            let deadline = ContinuousClock.now + .seconds(10)
+            while service.stats.stored.count < 2, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let rejected = service.stats.rejected.snapshot
+            #expect(rejected["bad_signature", default: 0] >= 2)
+            #expect(rejected["unknown_gateway", default: 0] == 1)
+            #expect(rejected["bad_check_digit", default: 0] >= 1)
+            #expect(service.stats.stored.count == 2)
+        }
+        let after = try connection.execute("SELECT coalesce(sum(event_count), 0) FROM scan_batches")[0][0] ?? "0"
+        #expect(Int(after)! - Int(before)! == 2)
+    }
+}

@@ -1,0 +1,147 @@
+import ChannelGuardCodes
+import ChannelGuardDetection
+import ChannelGuardIndex
+import ChannelGuardIngest
+import ChannelGuardTerritory
+import Testing
+
+/// The detection rules on their own (no I/O), the acknowledgement state machine, and the event
+/// log's batch format.
+@Suite struct IngestRulesTests {
+    static let dealer: Int64 = 7
+    static let other: Int64 = 9
+    static let gtin: UInt64 = 6_901_234_567_892
+    static let t0: Int64 = 1_795_435_200_000  // 2026-11-23T12:00:00Z
+
+    static let reference = ReferenceData(
+        grants: [
+            dealer: [
+                .init(region: RegionCode("440300")!),  // Shenzhen
+                .init(region: RegionCode("440100")!, from: t0 - 86_400_000, to: t0 + 86_400_000),  // temporary: Guangzhou
+            ]
+        ],
+        distributorIDs: ["DEALER": dealer, "OTHER": other],
+        floors: [gtin: [.init(region: nil, minimum: 100_000), .init(region: RegionCode("440000")!, minimum: 120_000)]]
+    )
+
+    func check(_ scan: ScanRules.Scan, _ binding: SerialBinding?) -> (Bool, [ScanRules.Finding]) {
+        var findings: [ScanRules.Finding] = []
+        let inside = ScanRules().check(scan, binding: binding, reference: Self.reference, into: &findings)
+        return (inside, findings)
+    }
+
+    func bound(_ flags: SerialBinding.Flags = []) throws -> SerialBinding {
+        try SerialBinding(distributor: Self.dealer, shipment: 1, boundAt: Self.t0 - 1_000_000, flags: flags)
+    }
+
+    func scan(
+        _ step: ScanStep,
+        _ region: UInt32,
+        at time: Int64 = t0,
+        price: Int64 = -1,
+        party: Int64? = nil
+    ) -> ScanRules.Scan {
+        ScanRules.Scan(step: step, region: region, time: time, kind: .item, key: Self.gtin, price: price, party: party)
+    }
+
+    @Test func insideTheTerritoryRaisesNothing() throws {
+        let (inside, findings) = check(scan(.sell, 440305, price: 130_000), try bound())
+        #expect(inside && findings.isEmpty)
+    }
+
+    @Test func severityGrowsWithDistance() throws {
+        // Another city of the same province after the temporary Guangzhou grant has ended.
+        let later = Self.t0 + 2 * 86_400_000
+        let (inside, city) = check(scan(.sell, 440103, at: later, price: 130_000), try bound())
+        #expect(!inside && city.map(\.rule) == [.outOfTerritory] && city[0].severity == .medium)
+        // While the temporary grant is in force, Guangzhou is inside.
+        #expect(check(scan(.sell, 440103, price: 130_000), try bound()).1.isEmpty)
+        // Beijing: another province, far beyond 1,000 km.
+        let far = check(scan(.activate, 110105), try bound()).1
+        #expect(far.map(\.rule) == [.outOfTerritory] && far[0].severity == .critical)
+        #expect((far[0].distanceKilometres ?? 0) > 1_500)
+        #expect(far[0].territory.contains(440300))
+    }
+
+    @Test func unknownCodes() {
+        #expect(check(scan(.inspect, 440305), nil).1.map(\.rule) == [.unknownCode])
+    }
+
+    @Test func secondSaleAndSecondActivationAreDuplicates() throws {
+        #expect(check(scan(.sell, 440305, price: 130_000), try bound(.sold)).1.map(\.rule) == [.duplicate])
+        #expect(check(scan(.activate, 440305), try bound(.activated)).1.map(\.rule) == [.duplicate])
+        #expect(check(scan(.activate, 440305), try bound(.sold)).1.isEmpty)
+    }
+
+    @Test func impossibleTravelIsAClone() throws {
+        var binding = try bound()
+        binding.record(step: .inspect, region: 440305, time: Self.t0)
+        // Shenzhen → Guangzhou (about 100 km) in 10 minutes: below the tolerance, no clone.
+        #expect(check(scan(.inspect, 440103, at: Self.t0 + 600_000), binding).1.isEmpty)
+        // Shenzhen → Beijing in 30 minutes.
+        let findings = check(scan(.inspect, 110105, at: Self.t0 + 1_800_000), binding).1
+        #expect(findings.map(\.rule) == [.outOfTerritory, .duplicate])
+        #expect(findings[1].previousRegion == 440305 && findings[1].severity == .critical)
+        // The same trip in two days is travel, not a clone.
+        #expect(check(scan(.inspect, 110105, at: Self.t0 + 2 * 86_400_000), binding).1.map(\.rule) == [.outOfTerritory])
+    }
+
+    @Test func receivingByAnotherDistributor() throws {
+        #expect(check(scan(.receive, 440305, party: Self.other), try bound()).1.map(\.rule) == [.notConsignee])
+        #expect(check(scan(.receive, 440305, party: Self.dealer), try bound()).1.isEmpty)
+    }
+
+    @Test func priceFloorsMostSpecificRegionWins() throws {
+        // Guangdong's floor (1,200.00) applies in Shenzhen, not the national 1,000.00.
+        let low = check(scan(.sell, 440305, price: 110_000), try bound()).1
+        #expect(low.map(\.rule) == [.priceBelowFloor] && low[0].floor == 120_000)
+        #expect(check(scan(.sell, 440305, price: 120_000), try bound()).1.isEmpty)
+        #expect(check(scan(.sell, 440305), try bound()).1.isEmpty)  // no price reported
+    }
+
+    @Test func acknowledgementsWaitForEveryShardInOrder() {
+        var tracker = AckTracker(shards: 2)
+        #expect(tracker.accepted(sequence: 1, shards: 0b11, rejectedRecords: 0) == nil)
+        #expect(tracker.accepted(sequence: 2, shards: 0b01, rejectedRecords: 3) == nil)
+        #expect(tracker.committed(shard: 0, through: 2) == nil)  // frame 1 still waits for shard 1
+        #expect(tracker.committed(shard: 1, through: 1) == FrameAckDue(sequence: 2, rejectedRecords: 3))
+        #expect(tracker.outstanding == 0)
+        // A frame with no events (all records rejected) needs no commit, but waits its turn.
+        #expect(tracker.accepted(sequence: 3, shards: 0b10, rejectedRecords: 0) == nil)
+        #expect(tracker.accepted(sequence: 4, shards: 0, rejectedRecords: 5) == nil)
+        #expect(tracker.committed(shard: 1, through: 3) == FrameAckDue(sequence: 4, rejectedRecords: 5))
+        #expect(
+            tracker.accepted(sequence: 5, shards: 0, rejectedRecords: 0) == FrameAckDue(sequence: 5, rejectedRecords: 0)
+        )
+    }
+
+    @Test func logFormatRoundTripsAndRefusesDamage() throws {
+        var batch = ScanBatch()
+        LineProtocolDecoder().decode(
+            Array(
+                """
+                sell 440305 2026-11-23T20:00:00+08:00 (01)06901234567892(21)A1B2 price=1999.00 party=ST-440305 device=POS-7 seq=9
+                ship 440305 1795435200000 (00)106141411234567897 party=DEALER lat=22.5 lon=113.9
+                """.utf8
+            ).withUnsafeBufferPointer { $0 },
+            into: &batch
+        )
+        try #require(batch.count == 2)
+        var second = ScanBatch()
+        second.append(eventAt: 0, of: batch)
+        let payload = ScanLogFormat.payload([(batch, 7), (second, 8)])
+        let (back, gateways) = try ScanBatch.fromLogPayload(payload)
+        #expect(gateways == [7, 7, 8])
+        #expect((0..<3).map(back.line(at:)) == [0, 1, 0].map(batch.line(at:)))
+        #expect(
+            back.line(at: 0)
+                == "sell 440305 1795435200000 (01)06901234567892(21)A1B2 price=1999.00 party=ST-440305 device=POS-7 seq=9"
+        )
+        for cut in [0, 5, 17, payload.count - 1] {
+            #expect(throws: ScanLogFormat.Malformed.self) { try ScanBatch.fromLogPayload(Array(payload[..<cut])) }
+        }
+        var badStep = payload
+        badStep[16] = 9
+        #expect(throws: ScanLogFormat.Malformed.self) { try ScanBatch.fromLogPayload(badStep) }
+    }
+}
