@@ -107,24 +107,20 @@ public struct ScanRules: Sendable {
                 )
             )
         }
-        if scan.step == .sell, binding.flags.contains(.sold) {
+        let repeated: String? =
+            switch scan.step {
+            case .sell where binding.flags.contains(.sold): "sold a second time"
+            case .activate where binding.flags.contains(.activated): "activated a second time"
+            default: nil
+            }
+        if let repeated {
             findings.append(
                 Finding(
                     rule: .duplicate,
                     severity: .high,
                     previousRegion: binding.lastRegion,
                     previousTime: binding.lastTime,
-                    detail: "sold a second time"
-                )
-            )
-        } else if scan.step == .activate, binding.flags.contains(.activated) {
-            findings.append(
-                Finding(
-                    rule: .duplicate,
-                    severity: .high,
-                    previousRegion: binding.lastRegion,
-                    previousTime: binding.lastTime,
-                    detail: "activated a second time"
+                    detail: repeated
                 )
             )
         } else if let travel = impossibleTravel(scan, region: region, binding: binding, catalog: reference.catalog) {

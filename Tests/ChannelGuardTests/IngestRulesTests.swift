@@ -17,7 +17,8 @@ import Testing
         grants: [
             dealer: [
                 .init(region: RegionCode("440300")!),  // Shenzhen
-                .init(region: RegionCode("440100")!, from: t0 - 86_400_000, to: t0 + 86_400_000),  // temporary: Guangzhou
+                // A temporary grant: Guangzhou, for one day either side of t0.
+                .init(region: RegionCode("440100")!, from: t0 - 86_400_000, to: t0 + 86_400_000),
             ]
         ],
         distributorIDs: ["DEALER": dealer, "OTHER": other],
