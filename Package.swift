@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "ChannelGuardStore", targets: ["ChannelGuardStore"]),
         .library(name: "ChannelGuardIngest", targets: ["ChannelGuardIngest"]),
         .library(name: "ChannelGuardCommerce", targets: ["ChannelGuardCommerce"]),
+        .library(name: "ChannelGuardLoad", targets: ["ChannelGuardLoad"]),
         .library(name: "ChannelGuardHTTP", targets: ["ChannelGuardHTTP"]),
         .library(name: "ChannelGuardApp", targets: ["ChannelGuardApp"]),
     ],
@@ -109,6 +110,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Load: the gateway simulator (`channelguard loadgen`) and the reference client socket.
+        .target(
+            name: "ChannelGuardLoad",
+            dependencies: ["ChannelGuardCodes", "ChannelGuardStore", "ChannelGuardIngest"],
+            swiftSettings: swiftSettings
+        ),
         // HTTP: the Hummingbird application (health and status now, the /v1 API later).
         .target(
             name: "ChannelGuardHTTP",
@@ -125,6 +132,7 @@ let package = Package(
             dependencies: [
                 "ChannelGuardIndex",
                 "ChannelGuardIngest",
+                "ChannelGuardLoad",
                 "ChannelGuardStore",
                 "ChannelGuardCommerce",
                 "ChannelGuardHTTP",
@@ -172,6 +180,7 @@ let package = Package(
                 "ChannelGuardTestSupport",
                 "ChannelGuardIngest",
                 "ChannelGuardIndex",
+                "ChannelGuardLoad",
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

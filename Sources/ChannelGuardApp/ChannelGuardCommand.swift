@@ -17,7 +17,7 @@ public struct ChannelGuardCommand: AsyncParsableCommand {
             """,
         subcommands: [
             ServeCommand.self, MigrateCommand.self, DatabaseCommand.self, DemoDataCommand.self, DecodeCommand.self,
-            SendCommand.self, IndexCommand.self, ReplayCommand.self,
+            SendCommand.self, IndexCommand.self, ReplayCommand.self, LoadgenCommand.self,
         ]
     )
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ChannelGuardCodes
 import ChannelGuardCommerce
+import ChannelGuardLoad
 import ChannelGuardTerritory
 
 #if canImport(Glibc)

@@ -8,7 +8,7 @@ import NIOPosix
 ///
 /// Not thread-safe: one owner at a time. Use ``withLibPQ(_:_:)`` to run it off the async executor.
 public final class LibPQConnection {
-    private let connection: OpaquePointer
+    let connection: OpaquePointer
 
     /// Connects or throws ``StoreError/Code/connectionFailed``.
     public init(url: DatabaseURL) throws(StoreError) {

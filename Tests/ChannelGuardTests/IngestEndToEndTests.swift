@@ -1,6 +1,7 @@
 import ChannelGuardApp
 import ChannelGuardCodes
 import ChannelGuardIngest
+import ChannelGuardLoad
 import ChannelGuardStore
 import ChannelGuardTestSupport
 import Foundation

@@ -2,15 +2,16 @@
 import Glibc
 #endif
 
-/// A blocking UDP or TCP client socket for the reference sender: simple on purpose, so a gateway
-/// vendor can read it as an example. The servers use SwiftNIO.
-public final class ClientSocket {
+/// A blocking UDP or TCP client socket for the reference sender and the load generator: simple on
+/// purpose, so a gateway vendor can read it as an example. The servers use SwiftNIO. One thread may
+/// send while another receives.
+public final class ClientSocket: @unchecked Sendable {
     public enum Transport: String, Sendable {
         case udp, tcp
     }
 
     private let descriptor: Int32
-    let transport: Transport
+    public let transport: Transport
 
     public init(host: String, port: Int, transport: Transport, receiveTimeoutSeconds: Int = 10) throws {
         var address = sockaddr_in()

@@ -1,0 +1,122 @@
+import ChannelGuardCodes
+import ChannelGuardStore
+
+/// What a load run measured; `json` is the one-line summary `loadgen --json` ends with.
+public struct LoadSummary: Sendable {
+    public var transport: String
+    public var eventsSent: Int
+    public var eventsAcked: Int?
+    public var eventsDurable: Int
+    public var seconds: Double
+    public var durableP50: Double?
+    public var durableP99: Double?
+    public var durableP999: Double?
+    public var alertP50: Double?
+    public var alertP99: Double?
+    public var diversionsInjected: Int
+    public var diversionsAlerted: Int
+    public var falseAlerts: Int
+    public var machineCPUPercent: Double
+    public var loadgenCPUSeconds: Double
+    public var errors: [String]
+
+    public var eventsPerSecond: Double { Double(eventsDurable) / seconds }
+    public var lossRatio: Double { eventsSent == 0 ? 0 : max(0, 1 - Double(eventsDurable) / Double(eventsSent)) }
+
+    static func make(
+        options: LoadGenerator.Options,
+        state: LoadState,
+        durable: Int,
+        sendSeconds: Double,
+        cpu: (machinePercent: Double, processSeconds: Double),
+        notices: [Int64: UInt64],
+        since: String,
+        database: LibPQConnection
+    ) throws -> LoadSummary {
+        let counts = state.snapshot
+        let weighted = counts.durableLatencies.sorted { $0.nanoseconds < $1.nanoseconds }
+        func percentile(_ p: Double) -> Double? {
+            let total = weighted.reduce(0) { $0 + $1.events }
+            guard total > 0 else { return nil }
+            var seen = 0
+            for sample in weighted {
+                seen += sample.events
+                if Double(seen) >= p * Double(total) { return Double(sample.nanoseconds) / 1e6 }
+            }
+            return Double(weighted.last!.nanoseconds) / 1e6
+        }
+        // Ground truth: every alert of the run against the diversions sent.
+        let rows = try database.execute(
+            "SELECT rule, gtin, serial, batch_id FROM alerts WHERE detected_at >= $1::timestamptz AND device = 'LOADGEN'",
+            [since]
+        )
+        var alerted = Set<String>()
+        var falseAlerts = 0
+        var alertLatencies: [Double] = []
+        for row in rows {
+            let key = "\(UInt64(row[1] ?? "") ?? 0)/\(row[2] ?? "")"
+            guard row[0] == "out_of_territory", let sent = counts.diversionSent[key] else {
+                falseAlerts += 1
+                continue
+            }
+            guard alerted.insert(key).inserted else {
+                falseAlerts += 1  // one diversion, one alert
+                continue
+            }
+            if let batch = Int64(row[3] ?? ""), let announced = notices[batch] {
+                alertLatencies.append(Double(announced &- sent) / 1e6)
+            }
+        }
+        alertLatencies.sort()
+        func alertPercentile(_ p: Double) -> Double? {
+            alertLatencies.isEmpty
+                ? nil : alertLatencies[min(alertLatencies.count - 1, Int(p * Double(alertLatencies.count)))]
+        }
+        return LoadSummary(
+            transport: options.transport.rawValue,
+            eventsSent: counts.sent,
+            eventsAcked: options.transport == .tcp ? counts.acked : nil,
+            eventsDurable: durable,
+            seconds: sendSeconds,
+            durableP50: percentile(0.5),
+            durableP99: percentile(0.99),
+            durableP999: percentile(0.999),
+            alertP50: alertPercentile(0.5),
+            alertP99: alertPercentile(0.99),
+            diversionsInjected: counts.diversionSent.count,
+            diversionsAlerted: alerted.count,
+            falseAlerts: falseAlerts,
+            machineCPUPercent: cpu.machinePercent,
+            loadgenCPUSeconds: cpu.processSeconds,
+            errors: counts.errors
+        )
+    }
+
+    public var json: String {
+        func number(_ value: Double?) -> String {
+            guard let value, value.isFinite else { return "null" }
+            return String(Double(Int(value * 1000)) / 1000)
+        }
+        let fields: [(String, String)] = [
+            ("transport", JSONText.quote(transport)),
+            ("events_sent", "\(eventsSent)"),
+            ("events_acked", eventsAcked.map { "\($0)" } ?? "null"),
+            ("events_durable", "\(eventsDurable)"),
+            ("events_per_s", number(eventsPerSecond)),
+            ("loss_ratio", String(lossRatio)),
+            ("durable_p50_ms", number(durableP50)),
+            ("durable_p99_ms", number(durableP99)),
+            ("durable_p999_ms", number(durableP999)),
+            ("alert_p50_ms", number(alertP50)),
+            ("alert_p99_ms", number(alertP99)),
+            ("diversions_injected", "\(diversionsInjected)"),
+            ("diversions_alerted", "\(diversionsAlerted)"),
+            ("false_alerts", "\(falseAlerts)"),
+            ("seconds", number(seconds)),
+            ("machine_cpu_percent", number(machineCPUPercent)),
+            ("loadgen_cpu_seconds", number(loadgenCPUSeconds)),
+            ("errors", "[" + errors.prefix(5).map(JSONText.quote).joined(separator: ",") + "]"),
+        ]
+        return "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
+    }
+}
