@@ -93,6 +93,10 @@ public func buildApplication(_ configuration: ServeConfiguration) async throws -
                 embedded.postgres.dataDirectory.deletingLastPathComponent()
                 .appendingPathComponent("serial-index.snapshot").path
         }
+        if ingestConfiguration.spoolDirectory == nil, let embedded {
+            ingestConfiguration.spoolDirectory =
+                embedded.postgres.dataDirectory.deletingLastPathComponent().appendingPathComponent("spool").path
+        }
         let service = IngestService(configuration: ingestConfiguration, url: url, logger: logger) { addresses in
             let udp = addresses.udp.first.map { "udp://\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "off"
             let tcp = addresses.tcp.map { "tcp://\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "off"

@@ -57,6 +57,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Serial index snapshot file (default: beside the embedded database's data).")
     var snapshot: String?
 
+    @Option(
+        help:
+            "Directory of the shards' spool files, used while the database is unavailable (default: beside the embedded database's data)."
+    )
+    var spool: String?
+
     @Flag(name: .customLong("no-ingest"), help: "Serve HTTP only: no listeners, no pipeline.")
     var noIngest = false
 
@@ -88,6 +94,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.pipeline.shards = shards
         configuration.pipeline.flushIntervalNanoseconds = UInt64(flushMilliseconds) * 1_000_000
         configuration.snapshotPath = snapshot
+        configuration.spoolDirectory = spool
         return configuration
     }
 

@@ -10,7 +10,12 @@ import Glibc
 
 /// Writes one pipeline shard's flush jobs to PostgreSQL, in order, on a thread of its own: encode,
 /// compress, one transaction each. A failed transaction is retried (reconnecting, with backoff)
-/// until it commits; jobs behind it wait, so commits — and acknowledgements — stay in order.
+/// until it commits; the jobs behind it wait, so commits — and acknowledgements — stay in order.
+///
+/// When more than `maximumQueued` jobs wait (the database is slow or down), later jobs go to the
+/// shard's ``BatchSpool`` on local disk instead of memory, and the spool drains in order once the
+/// database answers; while anything is spooled, new jobs join the spool behind it. A writer asked
+/// to stop while the database is down spools what it holds, and the next start drains it first.
 public final class BatchWriter: Sendable {
     /// What a commit reports back.
     public struct Commit: Sendable {
@@ -25,42 +30,81 @@ public final class BatchWriter: Sendable {
         public var transactionNanoseconds: UInt64
     }
 
+    typealias Acks = [ObjectIdentifier: (sink: any AckSink, sequence: UInt64)]
+
     let shard: Int
     let url: DatabaseURL
     let node: String
     let compressionLevel: Int32
+    let maximumQueued: Int
     let logger: Logger
     private let pool: NIOThreadPool
     private let pending = Atomic<Int>(0)
     private let failures = Atomic<Int>(0)
-    private let connection = Mutex<ConnectionBox>(ConnectionBox())
-    private let onCommit: @Sendable (FlushJob, Commit) -> Void
+    private let stopping = Atomic<Bool>(false)
+    private let state: Mutex<State>
+    private let onCommit: @Sendable (Acks, Commit) -> Void
 
-    /// Jobs submitted and not yet committed.
-    public var depth: Int { pending.load(ordering: .relaxed) }
+    /// The writer's connection and spool; the connection is used only by the writer's thread.
+    private final class State: @unchecked Sendable {
+        var connection: LibPQConnection?
+        var spool: BatchSpool?
+        /// Records spooled in this run whose frames wait for acknowledgement: where each ends.
+        var spooledAcks: [(end: Int64, acks: Acks, arrival: UInt64)] = []
+        var spooledRecords = 0
+        init(spool: BatchSpool?) { self.spool = spool }
+    }
+
+    /// Jobs waiting: in memory and in the spool.
+    public var depth: Int { pending.load(ordering: .relaxed) + state.withLock { $0.spooledRecords } }
     /// Transactions that failed and were retried.
     public var failedAttempts: Int { failures.load(ordering: .relaxed) }
+    /// Bytes in the spool.
+    public var spoolBytes: Int { state.withLock { Int($0.spool?.pendingBytes ?? 0) } }
 
     public init(
         shard: Int,
         url: DatabaseURL,
         node: String,
         compressionLevel: Int32 = 1,
+        maximumQueued: Int = 64,
+        spoolPath: String? = nil,
         logger: Logger,
-        onCommit: @escaping @Sendable (FlushJob, Commit) -> Void
-    ) {
+        onCommit:
+            @escaping @Sendable (_ acks: [ObjectIdentifier: (sink: any AckSink, sequence: UInt64)], Commit) -> Void
+    ) throws {
         self.shard = shard
         self.url = url
         self.node = node
         self.compressionLevel = compressionLevel
+        self.maximumQueued = maximumQueued
         self.logger = logger
         self.onCommit = onCommit
+        let spool = try spoolPath.map { path throws(IngestError) in try BatchSpool(path: path) }
+        state = Mutex(State(spool: spool))
         pool = NIOThreadPool(numberOfThreads: 1)
         pool.start()
     }
 
     /// Queues a job; it commits after every job submitted before it.
     public func submit(_ job: FlushJob) {
+        let spill = state.withLock { state in
+            guard let spool = state.spool else { return false }
+            return !spool.isEmpty || pending.load(ordering: .relaxed) >= maximumQueued
+        }
+        if spill {
+            do {
+                try spoolJob(
+                    StoredBatch(job, compressionLevel: compressionLevel),
+                    acks: job.acks,
+                    arrival: job.oldestArrival
+                )
+                pool.submit { [self] _ in drainSpool() }
+                return
+            } catch {
+                logger.error("cannot spool a batch; keeping it in memory", metadata: ["error": "\(error)"])
+            }
+        }
         pending.add(1, ordering: .relaxed)
         pool.submit { [self] _ in
             write(job)
@@ -68,71 +112,118 @@ public final class BatchWriter: Sendable {
         }
     }
 
-    /// Waits until every queued job has committed, then stops the thread.
+    /// Commits whatever an earlier run left in the spool (before listeners open).
+    public func drainLeftovers() async throws {
+        try await pool.runIfActive { [self] in drainSpool() }
+    }
+
+    /// Waits until every queued job has committed (or, with the database down, been spooled), then
+    /// stops the thread.
     public func shutdown() async throws {
+        stopping.store(true, ordering: .relaxed)
         try await pool.shutdownGracefully()
+    }
+
+    private func spoolJob(_ batch: StoredBatch, acks: Acks, arrival: UInt64) throws(IngestError) {
+        try state.withLock { state throws(IngestError) in
+            guard let spool = state.spool else { throw IngestError(.spoolFailed, "no spool configured") }
+            try spool.append(batch.encoded)
+            state.spooledRecords += 1
+            if !acks.isEmpty || arrival != 0 { state.spooledAcks.append((spool.writeOffset, acks, arrival)) }
+        }
     }
 
     private func write(_ job: FlushJob) {
         let started = Monotonic.now()
-        let raw = job.eventCount > 0 ? ScanLogFormat.payload(job.parts) : []
-        let payload: [UInt8]
+        let batch: StoredBatch
         do {
-            payload = try job.eventCount > 0 ? ZstdCodec.compress(raw, level: compressionLevel) : []
+            batch = try StoredBatch(job, compressionLevel: compressionLevel)
         } catch {
-            // zstd fails only on memory exhaustion; store the batch uncompressed rather than lose it.
-            logger.error("zstd compression failed; storing uncompressed", metadata: ["error": "\(error)"])
-            payload = raw
+            logger.critical("zstd cannot compress a batch", metadata: ["error": "\(error)"])
+            return
         }
+        guard let id = commit(batch, spoolOnStop: true, acks: job.acks, arrival: job.oldestArrival) else { return }
+        report(id, batch, acks: job.acks, arrival: job.oldestArrival, started: started)
+    }
+
+    /// Commits every spooled record, in order.
+    private func drainSpool() {
+        while let (body, end) = state.withLock({ $0.spool?.next() }) {
+            let started = Monotonic.now()
+            guard let batch = StoredBatch(decoding: body) else {
+                logger.error("unreadable spool record skipped", metadata: ["shard": "\(shard)", "end": "\(end)"])
+                state.withLock { $0.spool?.committed(through: end) }
+                continue
+            }
+            guard let id = commit(batch, spoolOnStop: false, acks: [:], arrival: 0) else { return }
+            let released = state.withLock { state -> [(end: Int64, acks: Acks, arrival: UInt64)] in
+                state.spool?.committed(through: end)
+                state.spooledRecords = max(0, state.spooledRecords - 1)
+                let count = state.spooledAcks.prefix { $0.end <= end }.count
+                defer { state.spooledAcks.removeFirst(count) }
+                return Array(state.spooledAcks.prefix(count))
+            }
+            for entry in released { report(id, batch, acks: entry.acks, arrival: entry.arrival, started: started) }
+            if released.isEmpty { report(id, batch, acks: [:], arrival: 0, started: started) }
+        }
+    }
+
+    /// Retries until the batch commits; returns its id. When the writer is stopping and the
+    /// database still fails, an in-memory batch goes to the spool instead (`nil`).
+    private func commit(_ batch: StoredBatch, spoolOnStop: Bool, acks: Acks, arrival: UInt64) -> Int64? {
         var delay: UInt32 = 50_000
-        var id: Int64 = 0
         while true {
             do {
-                let connection = try connection.withLock { box in
-                    if let open = box.connection { return open }
+                let connection = try state.withLock { state throws(StoreError) -> LibPQConnection in
+                    if let open = state.connection { return open }
                     let opened = try LibPQConnection(url: url)
-                    box.connection = opened
+                    state.connection = opened
                     return opened
                 }
-                id = try FlushTransaction.store(
-                    job,
-                    payload: payload,
-                    rawBytes: raw.count,
+                return try FlushTransaction.store(
+                    batch,
                     node: node,
                     flushedAt: Monotonic.wallMilliseconds(),
                     connection: connection
                 )
-                break
             } catch {
                 failures.add(1, ordering: .relaxed)
-                connection.withLock { $0.connection = nil }
+                state.withLock { $0.connection = nil }
+                if stopping.load(ordering: .relaxed) {
+                    if spoolOnStop, (try? spoolJob(batch, acks: acks, arrival: arrival)) != nil {
+                        logger.warning(
+                            "database unavailable at shutdown; batch spooled",
+                            metadata: ["shard": "\(shard)"]
+                        )
+                        return nil
+                    }
+                    if !spoolOnStop { return nil }  // stays in the spool for the next start
+                }
                 logger.warning(
                     "batch not stored; retrying",
-                    metadata: ["shard": "\(shard)", "events": "\(job.eventCount)", "error": "\(error)"]
+                    metadata: ["shard": "\(shard)", "events": "\(batch.eventCount)", "error": "\(error)"]
                 )
                 usleep(delay)
-                delay = min(delay * 2, 2_000_000)
+                delay = min(delay * 2, 1_000_000)
             }
         }
+    }
+
+    private func report(_ id: Int64, _ batch: StoredBatch, acks: Acks, arrival: UInt64, started: UInt64) {
         let now = Monotonic.now()
         onCommit(
-            job,
+            acks,
             Commit(
                 batchID: id,
-                events: job.eventCount,
-                alerts: job.alerts.count,
-                payloadBytes: payload.count,
-                rawBytes: raw.count,
-                oldestWaitNanoseconds: job.oldestArrival == 0 ? 0 : now &- job.oldestArrival,
+                events: batch.eventCount,
+                alerts: batch.alerts.count,
+                payloadBytes: batch.payload.count,
+                rawBytes: batch.rawBytes,
+                oldestWaitNanoseconds: arrival == 0 ? 0 : now &- arrival,
                 transactionNanoseconds: now &- started
             )
         )
     }
-}
-
-/// The writer's connection; touched only by the writer's own thread (the mutex is uncontended).
-private final class ConnectionBox: @unchecked Sendable {
-    var connection: LibPQConnection?
 }
 
 /// Clocks for latencies and timestamps.

@@ -6,14 +6,14 @@ import ChannelGuardStore
 enum FlushTransaction {
     /// Stores `job` and returns the batch id (0 for a job without events, which stores nothing).
     static func store(
-        _ job: FlushJob,
-        payload: [UInt8],
-        rawBytes: Int,
+        _ job: StoredBatch,
         node: String,
         flushedAt: Int64,
         connection: LibPQConnection
     ) throws -> Int64 {
         guard job.eventCount > 0 else { return 0 }
+        let payload = job.payload
+        let rawBytes = job.rawBytes
         try connection.execute("BEGIN")
         do {
             let id = Int64(try connection.execute("SELECT nextval('scan_batches_id_seq')")[0][0] ?? "") ?? 0
@@ -38,12 +38,13 @@ enum FlushTransaction {
                 sink.encoder.appendBytes(payload)
                 try sink.endRow()
             }
-            let offsets = job.offsets.filter { $0.key != 0 && $0.value > 0 }
-            if !offsets.isEmpty {
+            if !job.offsets.isEmpty {
                 try connection.stageTextRows(
                     table: "staged_offsets",
                     columns: ["gateway_id", "last_sequence"],
-                    rows: offsets.map { ["\($0.key)", "\($0.value)"] }
+                    rows: stride(from: 0, to: job.offsets.count, by: 2).map {
+                        ["\(job.offsets[$0])", "\(job.offsets[$0 + 1])"]
+                    }
                 )
                 try connection.execute(
                     """
@@ -59,12 +60,7 @@ enum FlushTransaction {
                 try connection.stageTextRows(
                     table: "staged_rollups",
                     columns: ["hour", "distributor_id", "city_code", "gtin", "step", "in_territory", "scans"],
-                    rows: job.rollups.map { key, scans in
-                        [
-                            "\(key.hour)", "\(key.distributor)", "\(key.city)", gtin14(key.gtin), key.step.rawValue,
-                            key.inTerritory ? "t" : "f", "\(scans)",
-                        ]
-                    }
+                    rows: job.rollups
                 )
                 try connection.execute(
                     """
@@ -84,7 +80,7 @@ enum FlushTransaction {
                         "rule", "severity", "scanned_ms", "step", "gtin", "serial", "sscc", "distributor_id",
                         "scan_party_id", "scan_region", "distance_km", "price_fen", "gateway_id", "device", "evidence",
                     ],
-                    rows: job.alerts.map(row)
+                    rows: job.alerts
                 )
                 try connection.execute(
                     """
@@ -104,6 +100,13 @@ enum FlushTransaction {
             _ = try? connection.execute("ROLLBACK")
             throw error
         }
+    }
+
+    static func rollupRow(_ key: RollupKey, _ scans: Int64) -> [String?] {
+        [
+            "\(key.hour)", "\(key.distributor)", "\(key.city)", gtin14(key.gtin), key.step.rawValue,
+            key.inTerritory ? "t" : "f", "\(scans)",
+        ]
     }
 
     static func row(_ alert: ScanAlert) -> [String?] {

@@ -44,6 +44,9 @@ public struct IngestConfiguration: Sendable {
     public var pipeline = Pipeline()
     /// Where the serial index snapshot lives (`nil`: always rebuild).
     public var snapshotPath: String?
+    /// Where each shard's spool file lives while the database cannot take batches (`nil`: batches
+    /// wait in memory only).
+    public var spoolDirectory: String?
     /// This node's name in `scan_batches.node`.
     public var node = "ingest"
 

@@ -92,6 +92,7 @@ extension IngestService {
             [("", failedTransactions)]
         )
         metric("channelguard_queued_jobs", "gauge", "Batches waiting for the database.", [("", queuedJobs)])
+        metric("channelguard_spool_bytes", "gauge", "Bytes of batches spooled to local disk.", [("", spoolBytes)])
         metric("channelguard_index_keys", "gauge", "Keys in the serial index.", [("", indexKeys)])
         let kernel = Self.kernelUDPErrors()
         metric(

@@ -6,6 +6,10 @@ import NIOPosix
 import ServiceLifecycle
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The ingest daemon as a service: loads the serial index (snapshot or rebuild) and the reference
 /// data, starts one pipeline shard and one writer per core, then opens the UDP and TCP listeners.
 /// On graceful shutdown it closes the listeners, flushes every shard, waits for the writers to
@@ -65,6 +69,9 @@ public final class IngestService: Service, Sendable {
     /// Batch transactions that failed and were retried, over all writers.
     public var failedTransactions: Int { running.withLock { $0?.writers.reduce(0) { $0 + $1.failedAttempts } ?? 0 } }
 
+    /// Bytes in the shards' spools.
+    public var spoolBytes: Int { running.withLock { $0?.writers.reduce(0) { $0 + $1.spoolBytes } ?? 0 } }
+
     /// Keys in the serial index.
     public var indexKeys: Int { running.withLock { $0?.index.count ?? 0 } }
 
@@ -80,6 +87,39 @@ public final class IngestService: Service, Sendable {
             for problem in skipped.prefix(10) {
                 logger.warning("reference row skipped", metadata: ["row": "\(problem)"])
             }
+            return UncheckedBox((index, outcome.watermark, reference))
+        }
+        let (index, watermark, referenceData) = loaded.value
+        let reference = ReferenceDataStore(referenceData)
+        let shardGroup = MultiThreadedEventLoopGroup(numberOfThreads: shardCount)
+        let networkGroup = MultiThreadedEventLoopGroup(
+            numberOfThreads: max(System.coreCount, configuration.listeners.udpSockets)
+        )
+        let stats = stats
+        if let directory = configuration.spoolDirectory { mkdir(directory, 0o700) }
+        // Writers first: what an earlier run spooled is committed before offsets are read.
+        var writers: [BatchWriter] = []
+        for number in 0..<shardCount {
+            let writer = try BatchWriter(
+                shard: number,
+                url: url,
+                node: configuration.node,
+                compressionLevel: configuration.pipeline.compressionLevel,
+                maximumQueued: configuration.pipeline.maximumQueuedJobs,
+                spoolPath: configuration.spoolDirectory.map { "\($0)/shard-\(number).spool" },
+                logger: logger
+            ) { acks, commit in
+                stats.stored.add(commit.events)
+                stats.flushes.add(1)
+                stats.payloadBytes.add(commit.payloadBytes)
+                stats.rawBytes.add(commit.rawBytes)
+                stats.transactionNanoseconds.add(Int(commit.transactionNanoseconds))
+                for (_, ack) in acks { ack.sink.committed(shard: number, through: ack.sequence) }
+            }
+            try await writer.drainLeftovers()
+            writers.append(writer)
+        }
+        let accepted = try await withLibPQ(url) { connection in
             var accepted = [[UInt32: UInt64]](repeating: [:], count: shardCount)
             for row in try connection.execute("SELECT gateway_id, stream_id, last_sequence FROM gateway_offsets") {
                 guard let gateway = UInt32(row[0] ?? ""), let stream = Int(row[1] ?? ""),
@@ -94,17 +134,9 @@ public final class IngestService: Service, Sendable {
                     )
                 }
             }
-            return UncheckedBox((index, outcome.watermark, reference, accepted))
+            return accepted
         }
-        let (index, watermark, referenceData, accepted) = loaded.value
-        let reference = ReferenceDataStore(referenceData)
-        let shardGroup = MultiThreadedEventLoopGroup(numberOfThreads: shardCount)
-        let networkGroup = MultiThreadedEventLoopGroup(
-            numberOfThreads: max(System.coreCount, configuration.listeners.udpSockets)
-        )
-        let stats = stats
         var shards: [PipelineShard] = []
-        var writers: [BatchWriter] = []
         for number in 0..<shardCount {
             let shard = PipelineShard(
                 number: number,
@@ -116,23 +148,8 @@ public final class IngestService: Service, Sendable {
                 configuration: configuration.pipeline,
                 accepted: accepted[number]
             )
-            let writer = BatchWriter(
-                shard: number,
-                url: url,
-                node: configuration.node,
-                compressionLevel: configuration.pipeline.compressionLevel,
-                logger: logger
-            ) { job, commit in
-                stats.stored.add(commit.events)
-                stats.flushes.add(1)
-                stats.payloadBytes.add(commit.payloadBytes)
-                stats.rawBytes.add(commit.rawBytes)
-                stats.transactionNanoseconds.add(Int(commit.transactionNanoseconds))
-                for (_, ack) in job.acks { ack.sink.committed(shard: number, through: ack.sequence) }
-            }
-            shard.writer = writer
+            shard.writer = writers[number]
             shards.append(shard)
-            writers.append(writer)
         }
         let timers = shards.map { shard in
             shard.loop.scheduleRepeatedTask(initialDelay: .milliseconds(2), delay: .milliseconds(2)) { _ in shard.tick()

@@ -62,37 +62,10 @@ import Testing
         try BinaryFrameEncoder(gatewayID: gateway, secret: secret).encode(batch(text), sequence: sequence)
     }
 
-    /// Runs the ingest service for the body, then stops it gracefully.
     func withIngest(
         _ body: @Sendable (_ tcp: Int, _ udp: Int, _ service: IngestService) async throws -> Void
     ) async throws {
-        let database = try TestDatabase.require()
-        var configuration = IngestConfiguration()
-        configuration.listeners.tcpPort = 0
-        configuration.listeners.udpPort = 0
-        configuration.listeners.openNetworks = ["127.0.0.0/8"]
-        configuration.pipeline.shards = 2
-        configuration.pipeline.flushIntervalNanoseconds = 20_000_000
-        var logger = Logger(label: "ingest-test")
-        logger.logLevel = .warning
-        let (addresses, continuation) = AsyncStream<IngestService.Addresses>.makeStream()
-        let service = IngestService(configuration: configuration, url: database.url, logger: logger) {
-            continuation.yield($0)
-        }
-        let group = ServiceGroup(services: [service], gracefulShutdownSignals: [], logger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            var iterator = addresses.makeAsyncIterator()
-            guard let bound = await iterator.next() else { throw SendError("ingest did not start") }
-            do {
-                try await body(bound.tcp?.port ?? 0, bound.udp.first?.port ?? 0, service)
-            } catch {
-                await group.triggerGracefulShutdown()
-                throw error
-            }
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
-        }
+        try await IngestHarness.run(url: try TestDatabase.require().url, body)
     }
 
     static func acknowledgement(_ socket: ClientSocket) throws -> FrameAcknowledgement {
