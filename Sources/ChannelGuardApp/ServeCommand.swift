@@ -33,10 +33,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("ingest-host"), help: "Address the UDP and TCP ingest listeners bind.")
     var ingestHost = "127.0.0.1"
 
-    @Option(name: .customLong("tcp-port"), help: "TCP ingest port (0 picks a free one, -1 turns TCP off).")
+    @Option(name: .customLong("tcp-port"), help: "TCP ingest port (0 picks a free one; --tcp-port=-1 turns TCP off).")
     var tcpPort = 7700
 
-    @Option(name: .customLong("udp-port"), help: "UDP ingest port (0 picks a free one, -1 turns UDP off).")
+    @Option(name: .customLong("udp-port"), help: "UDP ingest port (0 picks a free one; --udp-port=-1 turns UDP off).")
     var udpPort = 7700
 
     @Option(name: .customLong("udp-sockets"), help: "UDP sockets sharing the port (SO_REUSEPORT), one per event loop.")

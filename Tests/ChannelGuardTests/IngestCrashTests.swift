@@ -1,0 +1,121 @@
+import ChannelGuardCodes
+import ChannelGuardIngest
+import ChannelGuardLoad
+import ChannelGuardStore
+import ChannelGuardTestSupport
+import Foundation
+import Synchronization
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `channelguard serve` killed with SIGKILL while a gateway streams, then started again; the
+/// gateway resends every frame not acknowledged. Nothing acknowledged is lost and nothing is
+/// stored twice.
+@Suite(.database, .serialized) struct IngestCrashTests {
+    static let frames = 400
+
+    func startServe(_ url: DatabaseURL, _ directory: URL) async throws -> (ChildProcess, Int) {
+        let serve = try ChildProcess(
+            try ChildProcess.channelguardExecutable(),
+            [
+                "serve", "--database-url", url.urlString, "--http-port", "0", "--tcp-port", "0", "--udp-port=-1",
+                "--shards", "2", "--flush-ms", "10", "--snapshot",
+                directory.appendingPathComponent("index.snapshot").path,
+                "--spool", directory.appendingPathComponent("spool").path, "--log-level", "error",
+            ]
+        )
+        guard try await serve.waitForOutput(containing: "Ingest    tcp://", timeout: .seconds(60)),
+            let line = serve.output.split(separator: "\n").first(where: { $0.contains("Ingest    tcp://") }),
+            let port = line.split(separator: " ").first(where: { $0.hasPrefix("tcp://") })?.split(separator: ":").last
+                .flatMap({ Int($0) })
+        else {
+            serve.signal(SIGKILL)
+            throw SendError("serve did not start:\n\(serve.output)")
+        }
+        return (serve, port)
+    }
+
+    /// Sends frames `range` on a new connection and returns the highest sequence acknowledged
+    /// by the end of the range (bounded wait) or the connection's end.
+    static func stream(_ port: Int, _ range: ClosedRange<Int>) throws -> Int {
+        let socket = try ClientSocket(host: "127.0.0.1", port: port, transport: .tcp, receiveTimeoutSeconds: 20)
+        let acked = Atomic<Int>(range.lowerBound - 1)
+        let closed = Atomic<Bool>(false)
+        let reader = Thread {
+            defer { closed.store(true, ordering: .relaxed) }
+            while let bytes = socket.receive(exactly: FrameAcknowledgement.encodedBytes),
+                let ack = bytes.withUnsafeBufferPointer({ FrameAcknowledgement(decoding: $0) }), ack.kind == .durable
+            {
+                acked.store(Int(ack.sequence), ordering: .relaxed)
+                if ack.sequence == UInt64(range.upperBound) { return }
+            }
+        }
+        reader.start()
+        for sequence in range {
+            guard
+                (try? socket.send(
+                    try IngestOutageTests.frame(gateway: 5, sequence: UInt64(sequence), base: sequence * 1000)
+                )) != nil
+            else { break }
+            usleep(1_000)
+        }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while acked.load(ordering: .relaxed) < range.upperBound, ContinuousClock.now < deadline,
+            !closed.load(ordering: .relaxed)
+        {
+            usleep(5_000)
+        }
+        return acked.load(ordering: .relaxed)
+    }
+
+    @Test func killedAndRestartedWhileTheGatewayResendsLosesNothingAndCountsNothingTwice() async throws {
+        let database = try TestDatabase.require()
+        let connection = try database.connect()
+        try connection.execute(IngestEndToEndTests.setup)
+        let directory = TestCluster.root.appendingPathComponent("crash-\(getpid())")
+        try? FileManager.default.removeItem(at: directory)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+
+        let (first, port) = try await startServe(database.url, directory)
+        // Stream until about a third is acknowledged, then kill the daemon mid-stream.
+        let url = database.url
+        let killer = Task.detached {
+            let watcher = try LibPQConnection(url: url)
+            while (Int(try watcher.execute("SELECT coalesce(max(last_sequence), 0) FROM gateway_offsets")[0][0] ?? "0")
+                ?? 0)
+                < Self.frames / 3
+            {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            first.signal(SIGKILL)
+        }
+        let ackedBeforeKill = try Self.stream(port, 1...Self.frames)
+        try await killer.value
+        _ = try await first.waitForExit(timeout: .seconds(10))
+        #expect(ackedBeforeKill < Self.frames, "the kill came after everything was acknowledged")
+
+        // The gateway resends everything not acknowledged to the restarted daemon.
+        let (second, newPort) = try await startServe(database.url, directory)
+        let acked = try Self.stream(newPort, (ackedBeforeKill + 1)...Self.frames)
+        #expect(acked == Self.frames)
+        second.signal(SIGTERM)
+        #expect(try await second.waitForExit(timeout: .seconds(30)) == 0)
+
+        var sequences: [UInt64] = []
+        let failures = try ScanLog.replay(connection) { batch, _, _ in sequences += batch.sequences }
+        #expect(failures.isEmpty)
+        let stored = Set(sequences)
+        let sent = Set(
+            (1...Self.frames).flatMap { frame in
+                (0..<IngestOutageTests.eventsPerFrame).map { UInt64(frame * 1000 + $0) }
+            }
+        )
+        #expect(sequences.count == sent.count, "stored \(sequences.count) events for \(sent.count) sent")
+        #expect(stored.count == sequences.count, "\(sequences.count - stored.count) events stored twice")
+        #expect(sent.subtracting(stored).isEmpty, "\(sent.subtracting(stored).count) events lost")
+    }
+}
