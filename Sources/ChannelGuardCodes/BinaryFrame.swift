@@ -38,11 +38,12 @@ public enum BinaryFrame {
     /// Step numbers on the wire.
     static let steps: [ScanStep] = (0...5).map { step(code: $0)! }
 
-    static func stepCode(_ step: ScanStep) -> UInt8 { UInt8(steps.firstIndex(of: step)!) }
+    /// The wire code of a step (0 ship … 5 return).
+    public static func stepCode(_ step: ScanStep) -> UInt8 { UInt8(steps.firstIndex(of: step)!) }
 
     /// The step of a wire code: the one place the codes are defined (``steps`` is derived from it).
     @inline(__always)
-    static func step(code: UInt8) -> ScanStep? {
+    public static func step(code: UInt8) -> ScanStep? {
         switch code {
         case 0: .ship
         case 1: .receive

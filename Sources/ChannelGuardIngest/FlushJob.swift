@@ -14,6 +14,15 @@ public struct RollupKey: Hashable, Sendable {
     public var gtin: UInt64
     public var step: ScanStep
     public var inTerritory: Bool
+
+    public init(hour: Int64, distributor: Int64, city: UInt32, gtin: UInt64, step: ScanStep, inTerritory: Bool) {
+        self.hour = hour
+        self.distributor = distributor
+        self.city = city
+        self.gtin = gtin
+        self.step = step
+        self.inTerritory = inTerritory
+    }
 }
 
 /// What a pipeline shard hands its writer: everything one transaction stores.

@@ -1,8 +1,9 @@
 import ChannelGuardCodes
 import ChannelGuardStore
 
-/// The one transaction that makes a flush durable: the compressed batch, the gateway offsets it
-/// advances, its rollups and its alerts, then `NOTIFY channelguard_alerts` — all or nothing.
+/// The one transaction that makes a flush durable: the compressed batch with its rollup deltas, the
+/// gateway offsets it advances and its alerts, then `NOTIFY channelguard_alerts` — all or nothing.
+/// ``RollupFolder`` adds the deltas to `scan_rollups_hourly` later.
 enum FlushTransaction {
     /// Stores `job` and returns the batch id (0 for a job without events, which stores nothing).
     static func store(
@@ -20,10 +21,11 @@ enum FlushTransaction {
             try connection.copyIn(
                 """
                 COPY scan_batches (id, flushed_at, node, shard, format_version, codec, event_count, alert_count,
-                                   first_scan_at, last_scan_at, raw_bytes, payload) FROM STDIN (FORMAT binary)
+                                   first_scan_at, last_scan_at, raw_bytes, payload, rollup, rolled_up)
+                FROM STDIN (FORMAT binary)
                 """
             ) { sink in
-                sink.encoder.beginRow(fieldCount: 12)
+                sink.encoder.beginRow(fieldCount: 14)
                 sink.encoder.appendInt64(id)
                 sink.encoder.appendTimestamp(microsecondsSince2000: micros(flushedAt))
                 sink.encoder.appendText(node)
@@ -36,6 +38,8 @@ enum FlushTransaction {
                 sink.encoder.appendTimestamp(microsecondsSince2000: micros(job.lastScan))
                 sink.encoder.appendInt32(Int32(clamping: rawBytes))
                 sink.encoder.appendBytes(payload)
+                if job.rollup.isEmpty { sink.encoder.appendNull() } else { sink.encoder.appendBytes(job.rollup) }
+                sink.encoder.appendBool(job.rollup.isEmpty)
                 try sink.endRow()
             }
             if !job.offsets.isEmpty {
@@ -53,23 +57,6 @@ enum FlushTransaction {
                     ON CONFLICT (gateway_id, stream_id) DO UPDATE
                     SET last_sequence = greatest(gateway_offsets.last_sequence, excluded.last_sequence),
                         last_batch_id = excluded.last_batch_id, updated_at = excluded.updated_at
-                    """
-                )
-            }
-            if !job.rollups.isEmpty {
-                try connection.stageTextRows(
-                    table: "staged_rollups",
-                    columns: ["hour", "distributor_id", "city_code", "gtin", "step", "in_territory", "scans"],
-                    rows: job.rollups
-                )
-                try connection.execute(
-                    """
-                    INSERT INTO scan_rollups_hourly (hour, distributor_id, city_code, gtin, step, in_territory, scans)
-                    SELECT to_timestamp(hour::bigint), distributor_id::bigint, city_code, gtin, step, in_territory::boolean,
-                           scans::bigint
-                    FROM staged_rollups
-                    ON CONFLICT (hour, distributor_id, city_code, gtin, step, in_territory) DO UPDATE
-                    SET scans = scan_rollups_hourly.scans + excluded.scans
                     """
                 )
             }
@@ -100,13 +87,6 @@ enum FlushTransaction {
             _ = try? connection.execute("ROLLBACK")
             throw error
         }
-    }
-
-    static func rollupRow(_ key: RollupKey, _ scans: Int64) -> [String?] {
-        [
-            "\(key.hour)", "\(key.distributor)", "\(key.city)", gtin14(key.gtin), key.step.rawValue,
-            key.inTerritory ? "t" : "f", "\(scans)",
-        ]
     }
 
     static func row(_ alert: ScanAlert) -> [String?] {

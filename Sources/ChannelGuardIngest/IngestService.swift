@@ -170,6 +170,7 @@ public final class IngestService: Service, Sendable {
         )
 
         let follower = Task { await followReferenceChanges(reference) }
+        let folder = Task { await foldRollups(until: { Task.isCancelled }) }
         await withGracefulShutdownHandler {
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
                 try? await Task.sleep(for: .milliseconds(100))
@@ -185,6 +186,9 @@ public final class IngestService: Service, Sendable {
             try? await shard.submit { shard.flush() }.get()
         }
         for writer in writers { try? await writer.shutdown() }
+        folder.cancel()
+        _ = await folder.value
+        await foldRollups(until: { true })
         if let path = snapshotPath {
             let logger = logger
             try? await shardGroup.next().submit {
@@ -204,6 +208,32 @@ public final class IngestService: Service, Sendable {
         try? await networkGroup.shutdownGracefully()
         try? await shardGroup.shutdownGracefully()
         logger.info("ingest stopped", metadata: ["stored": "\(stats.stored.count)"])
+    }
+
+    /// Folds stored rollup deltas into `scan_rollups_hourly` every second until `stop` says so,
+    /// and always once more (everything waiting) before returning.
+    private func foldRollups(until stop: @escaping @Sendable () -> Bool) async {
+        while true {
+            let finalPass = stop()
+            do {
+                while true {
+                    let fold = try await withLibPQ(url) { try RollupFolder().fold($0) }
+                    if !fold.unreadable.isEmpty {
+                        logger.error(
+                            "unreadable rollup deltas skipped",
+                            metadata: ["batches": "\(fold.unreadable.prefix(10))"]
+                        )
+                    }
+                    if fold.batches < RollupFolder().batchesPerFold { break }
+                }
+            } catch is CancellationError {
+                // Stopping: the final pass folds what is left.
+            } catch {
+                logger.warning("rollup fold failed; retrying", metadata: ["error": "\(error)"])
+            }
+            if finalPass { return }
+            try? await Task.sleep(for: .seconds(1))
+        }
     }
 
     /// Whether any writer is too far behind: TCP reading pauses until it catches up.

@@ -12,8 +12,8 @@ public struct StoredBatch: Sendable, Hashable {
     public var payload: [UInt8]
     /// Highest frame sequence per gateway.
     public var offsets: [UInt64]
-    /// Rollup rows as `FlushTransaction` stages them (text columns).
-    public var rollups: [[String?]]
+    /// The batch's rollup cells (``RollupDeltas``), zstd-compressed; empty when none.
+    public var rollup: [UInt8]
     /// Alert rows as `FlushTransaction` stages them (text columns).
     public var alerts: [[String?]]
 
@@ -29,7 +29,8 @@ public struct StoredBatch: Sendable, Hashable {
         offsets = job.offsets.filter { $0.key != 0 && $0.value > 0 }.sorted { $0.key < $1.key }.flatMap {
             [UInt64($0.key), $0.value]
         }
-        rollups = job.rollups.map { key, scans in FlushTransaction.rollupRow(key, scans) }
+        rollup =
+            job.rollups.isEmpty ? [] : try ZstdCodec.compress(RollupDeltas.encode(job.rollups), level: compressionLevel)
         alerts = job.alerts.map(FlushTransaction.row)
     }
 
@@ -41,7 +42,7 @@ public struct StoredBatch: Sendable, Hashable {
         rawBytes: Int,
         payload: [UInt8],
         offsets: [UInt64],
-        rollups: [[String?]],
+        rollup: [UInt8],
         alerts: [[String?]]
     ) {
         self.shard = shard
@@ -51,7 +52,7 @@ public struct StoredBatch: Sendable, Hashable {
         self.rawBytes = rawBytes
         self.payload = payload
         self.offsets = offsets
-        self.rollups = rollups
+        self.rollup = rollup
         self.alerts = alerts
     }
 
@@ -60,7 +61,7 @@ public struct StoredBatch: Sendable, Hashable {
     /// The batch as a spool record body (little-endian; strings length-prefixed, -1 for null).
     var encoded: [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(payload.count + 64 + alerts.count * 200 + rollups.count * 60)
+        out.reserveCapacity(payload.count + rollup.count + 64 + alerts.count * 200)
         for value in [Int64(shard), Int64(eventCount), firstScan, lastScan, Int64(rawBytes)] {
             out.appendLittleEndian(value)
         }
@@ -68,9 +69,11 @@ public struct StoredBatch: Sendable, Hashable {
         out.append(contentsOf: payload)
         out.appendLittleEndian(UInt32(offsets.count))
         for value in offsets { out.appendLittleEndian(value) }
-        for table in [rollups, alerts] {
-            out.appendLittleEndian(UInt32(table.count))
-            for row in table {
+        out.appendLittleEndian(UInt32(rollup.count))
+        out.append(contentsOf: rollup)
+        do {
+            out.appendLittleEndian(UInt32(alerts.count))
+            for row in alerts {
                 out.appendLittleEndian(UInt32(row.count))
                 for field in row {
                     guard let field else {
@@ -98,20 +101,16 @@ public struct StoredBatch: Sendable, Hashable {
             guard let value = reader.int64() else { return nil }
             offsets.append(UInt64(bitPattern: value))
         }
-        var tables: [[[String?]]] = []
-        for _ in 0..<2 {
-            guard let rows = reader.uint32() else { return nil }
-            var table: [[String?]] = []
-            for _ in 0..<rows {
-                guard let fields = reader.uint32(), fields <= 64 else { return nil }
-                var row: [String?] = []
-                for _ in 0..<fields {
-                    guard let field = reader.text() else { return nil }
-                    row.append(field)
-                }
-                table.append(row)
+        guard let rollup = reader.block(), let rows = reader.uint32() else { return nil }
+        var alerts: [[String?]] = []
+        for _ in 0..<rows {
+            guard let fields = reader.uint32(), fields <= 64 else { return nil }
+            var row: [String?] = []
+            for _ in 0..<fields {
+                guard let field = reader.text() else { return nil }
+                row.append(field)
             }
-            tables.append(table)
+            alerts.append(row)
         }
         guard reader.offset == bytes.count else { return nil }
         self.init(
@@ -122,8 +121,8 @@ public struct StoredBatch: Sendable, Hashable {
             rawBytes: Int(raw),
             payload: payload,
             offsets: offsets,
-            rollups: tables[0],
-            alerts: tables[1]
+            rollup: rollup,
+            alerts: alerts
         )
     }
 }
