@@ -40,8 +40,14 @@ struct LoadgenCommand: AsyncParsableCommand {
     @Option(help: "Parallel connections, each a gateway of its own.")
     var connections = 1
 
+    @Option(help: "TCP frames sent and not yet acknowledged, per connection.")
+    var window = 512
+
     @Option(help: "Bound serials to draw from.")
     var serials = 200_000
+
+    @Flag(help: "After the run, store the same events one row per event (COPY into an indexed table) and compare.")
+    var naive = false
 
     @Flag(help: "End with one JSON summary object.")
     var json = false
@@ -71,6 +77,8 @@ struct LoadgenCommand: AsyncParsableCommand {
         options.eventsPerFrame = eventsPerFrame
         options.connections = connections
         options.serials = serials
+        options.naive = naive
+        options.window = max(1, window)
         let quiet = json
         let summary = try await database.resolve().withDatabase { [options] url in
             try LoadGenerator(options: options, url: url).run { if !quiet { print($0) } }

@@ -39,9 +39,19 @@ public enum BinaryFrame {
     static let steps: [ScanStep] = (0...5).map { step(code: $0)! }
 
     /// The wire code of a step (0 ship … 5 return).
-    public static func stepCode(_ step: ScanStep) -> UInt8 { UInt8(steps.firstIndex(of: step)!) }
+    @inline(__always)
+    public static func stepCode(_ step: ScanStep) -> UInt8 {
+        switch step {
+        case .ship: 0
+        case .receive: 1
+        case .sell: 2
+        case .activate: 3
+        case .inspect: 4
+        case .return: 5
+        }
+    }
 
-    /// The step of a wire code: the one place the codes are defined (``steps`` is derived from it).
+    /// The step of a wire code; ``stepCode(_:)`` is its inverse (a test holds them together).
     @inline(__always)
     public static func step(code: UInt8) -> ScanStep? {
         switch code {

@@ -34,6 +34,8 @@ public struct IngestConfiguration: Sendable {
         public var alertFlushNanoseconds: UInt64 = 2_000_000
         /// Jobs waiting for the database, per shard, before TCP reading pauses.
         public var maximumQueuedJobs = 64
+        /// How often stored rollup deltas are folded into `scan_rollups_hourly`.
+        public var rollupFoldNanoseconds: UInt64 = 5_000_000_000
         /// zstd level for batch payloads.
         public var compressionLevel: Int32 = 1
 

@@ -210,7 +210,7 @@ public final class IngestService: Service, Sendable {
         logger.info("ingest stopped", metadata: ["stored": "\(stats.stored.count)"])
     }
 
-    /// Folds stored rollup deltas into `scan_rollups_hourly` every second until `stop` says so,
+    /// Folds stored rollup deltas into `scan_rollups_hourly` every few seconds until `stop` says so,
     /// and always once more (everything waiting) before returning.
     private func foldRollups(until stop: @escaping @Sendable () -> Bool) async {
         while true {
@@ -232,7 +232,7 @@ public final class IngestService: Service, Sendable {
                 logger.warning("rollup fold failed; retrying", metadata: ["error": "\(error)"])
             }
             if finalPass { return }
-            try? await Task.sleep(for: .seconds(1))
+            try? await Task.sleep(for: .nanoseconds(configuration.pipeline.rollupFoldNanoseconds))
         }
     }
 

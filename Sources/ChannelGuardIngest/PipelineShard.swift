@@ -100,18 +100,27 @@ public final class PipelineShard: @unchecked Sendable {
         let batch = part.batch
         let data = reference.current
         index.lookup(batch, keys: &keys, into: &matches)
+        // Columns taken once per part: each access through the batch would retain its storage.
+        let times = batch.times
+        let regions = batch.regions
+        let steps = batch.steps
+        let kinds = batch.kinds
+        let numbers = batch.keys
+        let prices = batch.prices
         var unknownRegions = 0
         var shipsWithoutParty = 0
         for event in 0..<batch.count {
-            let time = batch.times[event]
+            let time = times[event]
             job.firstScan = min(job.firstScan, time)
             job.lastScan = max(job.lastScan, time)
-            let region = batch.regions[event]
+            let region = regions[event]
             guard data.isKnownRegion(region), let regionCode = RegionCode(value: region) else {
                 unknownRegions += 1
                 continue
             }
-            let step = batch.steps[event]
+            let step = steps[event]
+            let kind = kinds[event]
+            let number = numbers[event]
             let key = keys[event]
             let match = matches[event]
             switch step {
@@ -121,23 +130,24 @@ public final class PipelineShard: @unchecked Sendable {
                     continue
                 }
                 bind(key, to: owner, time: time, match: match)
-                count(batch, event, owner, inside: data.isInside(regionCode, distributor: owner, at: time))
+                let inside = data.isInside(regionCode, distributor: owner, at: time)
+                count(kind, number, regionCode, time, step, owner, inside, data)
             case .return:
-                if let match { count(batch, event, match.binding.distributor, inside: true) }
+                if let match { count(kind, number, regionCode, time, step, match.binding.distributor, true, data) }
             case .receive, .sell, .activate, .inspect:
                 if match != nil { _ = try? index.record(key, step: step, region: region, time: time) }
                 let scan = ScanRules.Scan(
                     step: step,
                     region: region,
                     time: time,
-                    kind: batch.kinds[event],
-                    key: batch.keys[event],
-                    price: batch.prices[event],
+                    kind: kind,
+                    key: number,
+                    price: prices[event],
                     party: step == .receive ? party(batch, event, data) : nil
                 )
                 findings.removeAll(keepingCapacity: true)
                 let inside = rules.check(scan, binding: match?.binding, reference: data, into: &findings)
-                if let match { count(batch, event, match.binding.distributor, inside: inside) }
+                if let match { count(kind, number, regionCode, time, step, match.binding.distributor, inside, data) }
                 for finding in findings { raise(finding, scan, match, batch, event, part.gateway) }
             }
         }
@@ -166,16 +176,27 @@ public final class PipelineShard: @unchecked Sendable {
         }
     }
 
-    private func count(_ batch: ScanBatch, _ event: Int, _ distributor: Int64, inside: Bool) {
-        guard batch.kinds[event] == .item, let region = RegionCode(value: batch.regions[event]) else { return }
+    /// Counts the scan in its rollup cell (items only: cells are per GTIN).
+    @inline(__always)
+    private func count(
+        _ kind: ScanBatch.KeyKind,
+        _ gtin: UInt64,
+        _ region: RegionCode,
+        _ time: Int64,
+        _ step: ScanStep,
+        _ distributor: Int64,
+        _ inside: Bool,
+        _ data: ReferenceData
+    ) {
+        guard kind == .item else { return }
         var city = region.city
-        if !reference.current.isKnownRegion(city.value) { city = region.province }
+        if !data.isKnownRegion(city.value) { city = region.province }
         let key = RollupKey(
-            hour: batch.times[event] / 3_600_000 * 3600,
+            hour: time / 3_600_000 * 3600,
             distributor: distributor,
             city: city.value,
-            gtin: batch.keys[event],
-            step: batch.steps[event],
+            gtin: gtin,
+            step: step,
             inTerritory: inside
         )
         job.rollups[key, default: 0] += 1
@@ -229,8 +250,11 @@ public final class PipelineShard: @unchecked Sendable {
     /// Hands the open job to the writer.
     func flush() {
         guard !job.isEmpty else { return }
+        let cells = job.rollups.count
         writer.submit(job)
         job = FlushJob(shard: number)
+        // The next job will hold about as many cells: no rehashing while it fills.
+        job.rollups.reserveCapacity(cells)
         lastFlush = Monotonic.now()
     }
 }

@@ -29,6 +29,8 @@ public struct LoadGenerator: Sendable {
         /// Frames sent and not yet acknowledged, per TCP connection.
         public var window = 2048
         public var serials = 200_000
+        /// After the run, store the same events one row per event and compare.
+        public var naive = false
 
         public init() {}
     }
@@ -64,6 +66,7 @@ public struct LoadGenerator: Sendable {
             time: Monotonic.wallMilliseconds()
         )
         let startWall = try database.execute("SELECT now()")[0][0] ?? "now()"
+        let logBytesBefore = try NaiveStorage.eventLogBytes(database)
         progress(
             "workload: \(workload.legitimate.count) serials, \(workload.diverted.count) for diversions; \(perFrame) events a frame"
         )
@@ -115,7 +118,13 @@ public struct LoadGenerator: Sendable {
             if stable >= 3 && (options.transport != .tcp || state.inFlight == 0) { break }
         }
         let notices = watcher.stop()
+        var naive: NaiveStorage.Result?
+        if options.naive {
+            progress("storing the same events one row per event for comparison…")
+            naive = try NaiveStorage.measure(url: url, since: startWall, logBytesBefore: logBytesBefore)
+        }
         return try LoadSummary.make(
+            naive: naive,
             options: options,
             state: state,
             durable: durable,

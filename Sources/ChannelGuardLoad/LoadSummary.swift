@@ -19,11 +19,14 @@ public struct LoadSummary: Sendable {
     public var machineCPUPercent: Double
     public var loadgenCPUSeconds: Double
     public var errors: [String]
+    /// The same events stored one row per event (`--naive`).
+    public var naive: NaiveStorage.Result?
 
     public var eventsPerSecond: Double { Double(eventsDurable) / seconds }
     public var lossRatio: Double { eventsSent == 0 ? 0 : max(0, 1 - Double(eventsDurable) / Double(eventsSent)) }
 
     static func make(
+        naive: NaiveStorage.Result?,
         options: LoadGenerator.Options,
         state: LoadState,
         durable: Int,
@@ -88,7 +91,8 @@ public struct LoadSummary: Sendable {
             falseAlerts: falseAlerts,
             machineCPUPercent: cpu.machinePercent,
             loadgenCPUSeconds: cpu.processSeconds,
-            errors: counts.errors
+            errors: counts.errors,
+            naive: naive
         )
     }
 
@@ -97,7 +101,7 @@ public struct LoadSummary: Sendable {
             guard let value, value.isFinite else { return "null" }
             return String(Double(Int(value * 1000)) / 1000)
         }
-        let fields: [(String, String)] = [
+        var fields: [(String, String)] = [
             ("transport", JSONText.quote(transport)),
             ("events_sent", "\(eventsSent)"),
             ("events_acked", eventsAcked.map { "\($0)" } ?? "null"),
@@ -117,6 +121,16 @@ public struct LoadSummary: Sendable {
             ("loadgen_cpu_seconds", number(loadgenCPUSeconds)),
             ("errors", "[" + errors.prefix(5).map(JSONText.quote).joined(separator: ",") + "]"),
         ]
+        if let naive {
+            fields += [
+                ("naive_events", "\(naive.events)"),
+                ("naive_events_per_s", number(Double(naive.events) / naive.seconds)),
+                ("naive_bytes", "\(naive.tableBytes)"),
+                ("log_bytes", "\(naive.logBytes)"),
+                ("naive_to_log_bytes", number(Double(naive.tableBytes) / Double(max(1, naive.logBytes)))),
+                ("log_to_naive_events_per_s", number(eventsPerSecond / (Double(naive.events) / naive.seconds))),
+            ]
+        }
         return "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
     }
 }

@@ -100,6 +100,38 @@ import Testing
         #expect(check(scan(.sell, 440305), try bound()).1.isEmpty)  // no price reported
     }
 
+    @Test func stepWireCodesRoundTrip() {
+        for step in ScanStep.allCases { #expect(BinaryFrame.step(code: BinaryFrame.stepCode(step)) == step) }
+        #expect(Set(ScanStep.allCases.map(BinaryFrame.stepCode)).count == ScanStep.allCases.count)
+        #expect(BinaryFrame.step(code: 6) == nil)
+    }
+
+    @Test func rollupDeltasRoundTrip() {
+        let cells: [RollupKey: Int64] = [
+            RollupKey(
+                hour: 1_795_435_200,
+                distributor: 7,
+                city: 440300,
+                gtin: 6_901_234_567_892,
+                step: .sell,
+                inTerritory: true
+            ): 3,
+            RollupKey(
+                hour: 1_795_435_200,
+                distributor: 7,
+                city: 110100,
+                gtin: 6_901_234_567_892,
+                step: .inspect,
+                inTerritory: false
+            ): 1,
+        ]
+        var merged: [RollupKey: Int64] = [:]
+        #expect(RollupDeltas.merge(RollupDeltas.encode(cells), into: &merged))
+        #expect(RollupDeltas.merge(RollupDeltas.encode(cells), into: &merged))
+        #expect(merged == cells.mapValues { $0 * 2 })
+        #expect(!RollupDeltas.merge([1, 2, 3], into: &merged))
+    }
+
     @Test func acknowledgementsWaitForEveryShardInOrder() {
         var tracker = AckTracker(shards: 2)
         #expect(tracker.accepted(sequence: 1, shards: 0b11, rejectedRecords: 0) == nil)
