@@ -136,6 +136,7 @@ public final class IngestService: Service, Sendable {
             }
             return accepted
         }
+        let announcer = AlertAnnouncer(url: url, logger: logger)
         var shards: [PipelineShard] = []
         for number in 0..<shardCount {
             let shard = PipelineShard(
@@ -149,6 +150,7 @@ public final class IngestService: Service, Sendable {
                 accepted: accepted[number]
             )
             shard.writer = writers[number]
+            shard.announcer = announcer
             shards.append(shard)
         }
         let timers = shards.map { shard in
@@ -186,6 +188,7 @@ public final class IngestService: Service, Sendable {
             try? await shard.submit { shard.flush() }.get()
         }
         for writer in writers { try? await writer.shutdown() }
+        announcer.stop()
         folder.cancel()
         _ = await folder.value
         await foldRollups(until: { true })

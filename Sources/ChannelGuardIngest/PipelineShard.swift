@@ -21,6 +21,8 @@ public final class PipelineShard: @unchecked Sendable {
     let stats: PipelineStats
     let configuration: IngestConfiguration.Pipeline
     var writer: BatchWriter!
+    /// Where alerts are announced as they are raised (the live feed).
+    var announcer: AlertAnnouncer?
 
     /// The highest frame sequence accepted per gateway (stored or on its way).
     var accepted: [UInt32: UInt64]
@@ -77,7 +79,9 @@ public final class PipelineShard: @unchecked Sendable {
             job.offsets[part.gateway] = part.sequence
         }
         noteAck(part)
+        let alertsBefore = job.alerts.count
         check(part)
+        if let announcer, job.alerts.count > alertsBefore { announcer.announce(job.alerts[alertsBefore...]) }
         job.parts.append((part.batch, part.gateway))
         job.eventCount += part.batch.count
         if job.eventCount >= configuration.maximumBatchEvents {

@@ -13,6 +13,8 @@ public struct LoadSummary: Sendable {
     public var durableP999: Double?
     public var alertP50: Double?
     public var alertP99: Double?
+    /// Scan → alert stored (its batch committed and announced with the batch id).
+    public var storedAlertP99: Double?
     public var diversionsInjected: Int
     public var diversionsAlerted: Int
     public var falseAlerts: Int
@@ -32,7 +34,7 @@ public struct LoadSummary: Sendable {
         durable: Int,
         sendSeconds: Double,
         cpu: (machinePercent: Double, processSeconds: Double),
-        notices: [Int64: UInt64],
+        notices: (batches: [Int64: UInt64], live: [String: UInt64]),
         since: String,
         database: LibPQConnection
     ) throws -> LoadSummary {
@@ -56,6 +58,7 @@ public struct LoadSummary: Sendable {
         var alerted = Set<String>()
         var falseAlerts = 0
         var alertLatencies: [Double] = []
+        var storedAlertLatencies: [Double] = []
         for row in rows {
             let key = "\(UInt64(row[1] ?? "") ?? 0)/\(row[2] ?? "")"
             guard row[0] == "out_of_territory", let sent = counts.diversionSent[key] else {
@@ -66,15 +69,19 @@ public struct LoadSummary: Sendable {
                 falseAlerts += 1  // one diversion, one alert
                 continue
             }
-            if let batch = Int64(row[3] ?? ""), let announced = notices[batch] {
+            if let announced = notices.live[key] {
                 alertLatencies.append(Double(announced &- sent) / 1e6)
+            }
+            if let batch = Int64(row[3] ?? ""), let stored = notices.batches[batch] {
+                storedAlertLatencies.append(Double(stored &- sent) / 1e6)
             }
         }
         alertLatencies.sort()
-        func alertPercentile(_ p: Double) -> Double? {
-            alertLatencies.isEmpty
-                ? nil : alertLatencies[min(alertLatencies.count - 1, Int(p * Double(alertLatencies.count)))]
+        storedAlertLatencies.sort()
+        func percentile(_ values: [Double], _ p: Double) -> Double? {
+            values.isEmpty ? nil : values[min(values.count - 1, Int(p * Double(values.count)))]
         }
+        func alertPercentile(_ p: Double) -> Double? { percentile(alertLatencies, p) }
         return LoadSummary(
             transport: options.transport.rawValue,
             eventsSent: counts.sent,
@@ -86,6 +93,7 @@ public struct LoadSummary: Sendable {
             durableP999: percentile(0.999),
             alertP50: alertPercentile(0.5),
             alertP99: alertPercentile(0.99),
+            storedAlertP99: percentile(storedAlertLatencies, 0.99),
             diversionsInjected: counts.diversionSent.count,
             diversionsAlerted: alerted.count,
             falseAlerts: falseAlerts,
@@ -113,6 +121,7 @@ public struct LoadSummary: Sendable {
             ("durable_p999_ms", number(durableP999)),
             ("alert_p50_ms", number(alertP50)),
             ("alert_p99_ms", number(alertP99)),
+            ("alert_stored_p99_ms", number(storedAlertP99)),
             ("diversions_injected", "\(diversionsInjected)"),
             ("diversions_alerted", "\(diversionsAlerted)"),
             ("false_alerts", "\(falseAlerts)"),
