@@ -52,13 +52,13 @@ extension ScanLogFormat {
         out.appendLittleEndian(UInt32(textBytes))
         for (batch, _) in parts { for step in batch.steps { out.append(BinaryFrame.stepCode(step)) } }
         for (batch, _) in parts { for kind in batch.kinds { out.append(kind.rawValue) } }
-        for (batch, _) in parts { for value in batch.regions { out.appendLittleEndian(value) } }
-        for (batch, _) in parts { for value in batch.times { out.appendLittleEndian(value) } }
-        for (batch, _) in parts { for value in batch.keys { out.appendLittleEndian(value) } }
-        for (batch, _) in parts { for value in batch.prices { out.appendLittleEndian(value) } }
-        for (batch, _) in parts { for value in batch.sequences { out.appendLittleEndian(value) } }
-        for (batch, _) in parts { for value in batch.latitudes { out.appendLittleEndian(value) } }
-        for (batch, _) in parts { for value in batch.longitudes { out.appendLittleEndian(value) } }
+        appendColumns(parts, \.regions, to: &out)
+        appendColumns(parts, \.times, to: &out)
+        appendColumns(parts, \.keys, to: &out)
+        appendColumns(parts, \.prices, to: &out)
+        appendColumns(parts, \.sequences, to: &out)
+        appendColumns(parts, \.latitudes, to: &out)
+        appendColumns(parts, \.longitudes, to: &out)
         for (batch, gateway) in parts {
             for _ in 0..<batch.count { out.appendLittleEndian(gateway) }
         }
@@ -82,6 +82,27 @@ extension ScanLogFormat {
             }
         }
         return out
+    }
+}
+
+extension ScanLogFormat {
+    /// Appends one integer column of every part, little-endian: on a little-endian machine the
+    /// column's memory as it is, in one copy (appending value by value cost the writer a third of
+    /// its time).
+    static func appendColumns<T: FixedWidthInteger>(
+        _ parts: [(batch: ScanBatch, gateway: UInt32)],
+        _ column: KeyPath<ScanBatch, ScanBatch.Column<T>>,
+        to out: inout [UInt8]
+    ) {
+        for (batch, _) in parts {
+            batch[keyPath: column].withUnsafeBufferPointer { values in
+                #if _endian(little)
+                out.append(contentsOf: UnsafeRawBufferPointer(values))
+                #else
+                for value in values { out.appendLittleEndian(value) }
+                #endif
+            }
+        }
     }
 }
 
