@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${FUZZ_SECONDS:-600}"
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(code line frame records snapshot)
+[ ${#targets[@]} -gt 0 ] || targets=(code line frame records snapshot logbatch)
 
 swift build --scratch-path .build-fuzz -c release --product channelguard-fuzz \
   -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld -Xlinker --export-dynamic

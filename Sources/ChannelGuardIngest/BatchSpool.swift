@@ -9,15 +9,15 @@ import Glibc
 /// fsync; the file is emptied once every record has been committed.
 ///
 /// Not thread-safe: ``BatchWriter`` guards it with its lock.
-final class BatchSpool {
+public final class BatchSpool {
     let path: String
     private let descriptor: Int32
     /// Where the next record to drain starts.
-    private(set) var readOffset: Int64 = 0
+    public private(set) var readOffset: Int64 = 0
     /// Where the next record will be written.
-    private(set) var writeOffset: Int64
+    public private(set) var writeOffset: Int64
 
-    init(path: String) throws(IngestError) {
+    public init(path: String) throws(IngestError) {
         self.path = path
         descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
@@ -29,12 +29,12 @@ final class BatchSpool {
     deinit { close(descriptor) }
 
     /// Bytes waiting to be drained.
-    var pendingBytes: Int64 { writeOffset - readOffset }
+    public var pendingBytes: Int64 { writeOffset - readOffset }
 
-    var isEmpty: Bool { pendingBytes == 0 }
+    public var isEmpty: Bool { pendingBytes == 0 }
 
     /// Appends one record and makes it durable.
-    func append(_ body: [UInt8]) throws(IngestError) {
+    public func append(_ body: [UInt8]) throws(IngestError) {
         var record: [UInt8] = []
         record.reserveCapacity(body.count + 8)
         record.appendLittleEndian(UInt32(body.count))
@@ -49,7 +49,7 @@ final class BatchSpool {
 
     /// The next record after `readOffset`, and where it ends; `nil` at the end. A record that is
     /// cut short or fails its checksum (a crash while appending) ends the spool there.
-    func next() -> (body: [UInt8], end: Int64)? {
+    public func next() -> (body: [UInt8], end: Int64)? {
         var header = [UInt8](repeating: 0, count: 8)
         guard readOffset + 8 <= writeOffset,
             header.withUnsafeMutableBytes({ pread(descriptor, $0.baseAddress, 8, off_t(readOffset)) }) == 8
@@ -66,7 +66,7 @@ final class BatchSpool {
     }
 
     /// Every record up to `end` is committed; an emptied spool is truncated.
-    func committed(through end: Int64) {
+    public func committed(through end: Int64) {
         readOffset = end
         if readOffset >= writeOffset || next() == nil {
             // Everything is committed (or only a torn tail is left): start over.

@@ -27,6 +27,7 @@ public final class IngestService: Service, Sendable {
     public let stats = PipelineStats()
     private let onListening: @Sendable (Addresses) -> Void
     private let running = Mutex<Running?>(nil)
+    private let bindingFollower = Mutex<BindingFollower?>(nil)
 
     /// The parts that exist while the service runs.
     final class Running: Sendable {
@@ -68,6 +69,12 @@ public final class IngestService: Service, Sendable {
 
     /// Batch transactions that failed and were retried, over all writers.
     public var failedTransactions: Int { running.withLock { $0?.writers.reduce(0) { $0 + $1.failedAttempts } ?? 0 } }
+
+    /// The reference-change sequence the pipeline checks against.
+    public var referenceVersion: Int64 { running.withLock { $0?.reference.current.version ?? 0 } }
+
+    /// The binding-change sequence the running index reflects.
+    public var bindingsApplied: Int64 { bindingFollower.withLock { $0?.applied.load(ordering: .relaxed) ?? 0 } }
 
     /// Bytes in the shards' spools.
     public var spoolBytes: Int { running.withLock { $0?.writers.reduce(0) { $0 + $1.spoolBytes } ?? 0 } }
@@ -171,7 +178,11 @@ public final class IngestService: Service, Sendable {
             ]
         )
 
-        let follower = Task { await followReferenceChanges(reference) }
+        let follower = ReferenceFollower(url: url, store: reference, logger: logger)
+        follower.start()
+        let bindings = BindingFollower(url: url, index: index, shards: shards, watermark: watermark, logger: logger)
+        bindings.start()
+        bindingFollower.withLock { $0 = bindings }
         let folder = Task { await foldRollups(until: { Task.isCancelled }) }
         await withGracefulShutdownHandler {
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
@@ -179,7 +190,8 @@ public final class IngestService: Service, Sendable {
             }
         } onGracefulShutdown: {
         }
-        follower.cancel()
+        follower.stop()
+        bindings.stop()
 
         // Stop taking events, then store everything taken.
         for channel in listeners.channels { try? await channel.close() }
@@ -243,30 +255,6 @@ public final class IngestService: Service, Sendable {
     func isCongested(_ state: Running) -> Bool {
         let limit = configuration.pipeline.maximumQueuedJobs
         return state.writers.contains { $0.depth > limit }
-    }
-
-    /// Reloads the reference data whenever `reference_changes` moves (checked four times a second).
-    private func followReferenceChanges(_ store: ReferenceDataStore) async {
-        var version = store.current.version
-        while !Task.isCancelled {
-            try? await Task.sleep(for: .milliseconds(250))
-            do {
-                let latest = try await withLibPQ(url) { connection in
-                    Int64(try connection.execute("SELECT coalesce(max(seq), 0) FROM reference_changes")[0][0] ?? "0")
-                        ?? 0
-                }
-                guard latest != version else { continue }
-                let reloaded = try await withLibPQ(url) { UncheckedBox(try ReferenceData.load($0).0) }.value
-                store.replace(with: reloaded)
-                version = reloaded.version
-                logger.info("reference data reloaded", metadata: ["version": "\(version)"])
-            } catch is CancellationError {
-                return
-            } catch {
-                if Task.isCancelled { return }
-                logger.warning("reference data check failed", metadata: ["error": "\(error)"])
-            }
-        }
     }
 }
 

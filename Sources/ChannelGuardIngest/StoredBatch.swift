@@ -34,7 +34,7 @@ public struct StoredBatch: Sendable, Hashable {
         alerts = job.alerts.map(FlushTransaction.row)
     }
 
-    init(
+    public init(
         shard: Int,
         eventCount: Int,
         firstScan: Int64,
@@ -59,7 +59,7 @@ public struct StoredBatch: Sendable, Hashable {
     // MARK: Spool encoding
 
     /// The batch as a spool record body (little-endian; strings length-prefixed, -1 for null).
-    var encoded: [UInt8] {
+    public var encoded: [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(payload.count + rollup.count + 64 + alerts.count * 200)
         for value in [Int64(shard), Int64(eventCount), firstScan, lastScan, Int64(rawBytes)] {
@@ -90,7 +90,7 @@ public struct StoredBatch: Sendable, Hashable {
     }
 
     /// Reads a spool record body back; `nil` when it is not one.
-    init?(decoding bytes: [UInt8]) {
+    public init?(decoding bytes: [UInt8]) {
         var reader = SpoolReader(bytes: bytes)
         guard let shard = reader.int64(), let events = reader.int64(), let first = reader.int64(),
             let last = reader.int64(),

@@ -36,6 +36,7 @@ public struct Migration: Sendable {
         .sql(version: 3, name: "binding_changes", bundledSQL("0003_binding_changes")),
         .sql(version: 4, name: "reference_changes", bundledSQL("0004_reference_changes")),
         .sql(version: 5, name: "rollup_folding", bundledSQL("0005_rollup_folding")),
+        .sql(version: 6, name: "binding_change_keys", bundledSQL("0006_binding_change_keys")),
     ]
 
     /// Version 2: the GB/T 2260 regions from the bundled catalogue.

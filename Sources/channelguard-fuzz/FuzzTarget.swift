@@ -16,6 +16,9 @@ enum FuzzTarget: String, CaseIterable {
     /// Serial index snapshot files. An input whose first byte is odd gets its checksum recomputed
     /// first, so the fuzzer reaches the structure walk behind the checksum.
     case snapshot
+    /// Event-log batch payloads (`scan_batches.payload` after zstd), as `replay` reads them. An
+    /// accepted payload must re-encode to exactly the same bytes (the format is canonical).
+    case logbatch
 
     static let secret: [UInt8] = Array(0...15)
     static let codes = CodeDecoder()
@@ -32,6 +35,7 @@ enum FuzzTarget: String, CaseIterable {
     /// Seed inputs for targets whose inputs are made, not typed: small snapshots (a flag byte, then
     /// the file).
     static func seeds(_ target: FuzzTarget) throws -> [[UInt8]] {
+        if target == .logbatch { return logSeeds() }
         guard target == .snapshot else { return [] }
         var seeds: [[UInt8]] = []
         for (shards, count) in [(1, 3), (1, 7), (2, 7)] {
@@ -54,8 +58,38 @@ enum FuzzTarget: String, CaseIterable {
         return seeds
     }
 
+    /// Real payloads: decoded protocol lines, split between two gateways.
+    static func logSeeds() -> [[UInt8]] {
+        var batch = ScanBatch()
+        let text = """
+            sell 440305 2026-11-23T20:00:00+08:00 (01)06901234567892(21)A1B2 price=1999.00 party=ST-440305 device=POS-7 seq=9
+            ship 440305 1795435200000 (00)106141411234567897 party=DEALER lat=22.5 lon=113.9
+            inspect 110105 1795435200001 (01)06901234567892(21)SN000001
+            """
+        Array(text.utf8).withUnsafeBufferPointer { lines.decode($0, into: &batch) }
+        var first = ScanBatch()
+        var second = ScanBatch()
+        for index in 0..<batch.count {
+            if index < 2 { first.append(eventAt: index, of: batch) } else { second.append(eventAt: index, of: batch) }
+        }
+        return [
+            ScanLogFormat.payload([(batch, 1)]), ScanLogFormat.payload([(first, 7), (second, 9)]),
+            ScanLogFormat.payload([]),
+        ]
+    }
+
     func run(_ data: UnsafeBufferPointer<UInt8>) {
         switch self {
+        case .logbatch:
+            let bytes = Array(data)
+            guard let (batch, gateways) = try? ScanBatch.fromLogPayload(bytes) else { return }
+            // Re-encode in runs of one gateway: the same bytes must come out.
+            var parts: [(batch: ScanBatch, gateway: UInt32)] = []
+            for index in 0..<batch.count {
+                if parts.last?.gateway != gateways[index] { parts.append((ScanBatch(), gateways[index])) }
+                parts[parts.count - 1].batch.append(eventAt: index, of: batch)
+            }
+            precondition(ScanLogFormat.payload(parts) == bytes, "a log batch does not re-encode to itself")
         case .code:
             // An accepted code decodes the same from its own bracketed rendering (unless a value holds
             // '(', which bracketed syntax cannot always tell from the next AI).

@@ -8,7 +8,7 @@ import Testing
     static let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("Fuzz/corpus")
 
-    @Test(arguments: ["code", "line", "frame", "records", "snapshot"])
+    @Test(arguments: ["code", "line", "frame", "records", "snapshot", "logbatch"])
     func seedCorpusReplays(target: String) async throws {
         let directory = Self.corpus.appendingPathComponent(target).path
         let inputs = try FileManager.default.contentsOfDirectory(atPath: directory).count

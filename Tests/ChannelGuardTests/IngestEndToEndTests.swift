@@ -132,6 +132,59 @@ import Testing
         #expect(replayed.sorted() == sent.sorted())
     }
 
+    @Test func changesInTheDatabaseReachTheRunningPipeline() async throws {
+        let connection = try TestDatabase.require().connect()
+        let before = Int(try connection.execute("SELECT coalesce(sum(event_count), 0) FROM scan_batches")[0][0] ?? "0")!
+        try await withIngest { tcp, _, service in
+            let connection = try TestDatabase.require().connect()
+            let socket = try ClientSocket(host: "127.0.0.1", port: tcp, transport: .tcp)
+            func latest(_ table: String) throws -> Int64 {
+                Int64(try connection.execute("SELECT coalesce(max(seq), 0) FROM \(table)")[0][0] ?? "0") ?? 0
+            }
+            // A serial bound while the daemon runs, and a temporary grant of Beijing to the dealer.
+            try connection.execute(
+                """
+                INSERT INTO serial_bindings (gtin, serial, shipment_id, bound_at)
+                    SELECT '\(Self.gtin)', 'LIVE1', id, now() FROM shipments WHERE code = 'S1';
+                INSERT INTO territory_grants (distributor_id, region_code, kind, valid_from, valid_to)
+                    SELECT id, '110000', 'temporary', now() - interval '1 day', now() + interval '1 day'
+                    FROM distributors WHERE code = 'DEALER';
+                INSERT INTO gateways (id, code, name, kind, secret, owner_distributor_id)
+                    SELECT 8, 'GW8', 'Gateway 8', 'store_pos', '\\x0f0e0d0c0b0a09080706050403020100', id FROM distributors WHERE code = 'HQ';
+                """
+            )
+            let bindings = try latest("binding_changes")
+            let reference = try latest("reference_changes")
+            #expect(try await IngestHarness.wait(seconds: 5) { service.bindingsApplied >= bindings })
+            #expect(try await IngestHarness.wait(seconds: 5) { service.referenceVersion >= reference })
+            // Known now (no unknown_code), inside the granted Beijing (no out_of_territory), from a
+            // gateway added a moment ago.
+            let now = Monotonic.wallMilliseconds()
+            let gateway8 = BinaryFrameEncoder(gatewayID: 8, secret: Array((0..<16).reversed()))
+            try socket.send(
+                try gateway8.encode(Self.batch("inspect 110105 \(now) (01)\(Self.gtin)(21)LIVE1"), sequence: 1)
+            )
+            #expect(try Self.acknowledgement(socket) == .durable(through: 1))
+            // The consignee of S1 changes: SN020 now belongs to the agent.
+            try connection.execute(
+                "UPDATE shipments SET to_distributor_id = (SELECT id FROM distributors WHERE code = 'AGENT') WHERE code = 'S1'"
+            )
+            let moved = try latest("binding_changes")
+            #expect(try await IngestHarness.wait(seconds: 5) { service.bindingsApplied >= moved })
+            try socket.send(
+                try gateway8.encode(
+                    Self.batch("receive 440305 \(now) (01)\(Self.gtin)(21)SN020 party=AGENT"),
+                    sequence: 2
+                )
+            )
+            #expect(try Self.acknowledgement(socket) == .durable(through: 2))
+        }
+        // Both scans stored, neither alerted.
+        #expect(Int(try connection.execute("SELECT sum(event_count) FROM scan_batches")[0][0] ?? "0")! == before + 2)
+        let alerts = try connection.execute("SELECT rule FROM alerts WHERE serial IN ('LIVE1', 'SN020')")
+        #expect(alerts.isEmpty, "\(alerts)")
+    }
+
     @Test func hostileTrafficIsRejectedByNameAndChangesNothing() async throws {
         let connection = try TestDatabase.require().connect()
         let before = try connection.execute("SELECT coalesce(sum(event_count), 0) FROM scan_batches")[0][0] ?? "0"
