@@ -7,8 +7,8 @@ public struct IngestConfiguration: Sendable {
         public var udpPort: Int? = 7700
         /// TCP port (0 picks a free one; `nil` disables TCP).
         public var tcpPort: Int? = 7700
-        /// Kernel receive buffer asked for on the UDP socket.
-        public var udpReceiveBufferBytes = 32 << 20
+        /// Kernel receive buffer asked for on each UDP socket (the kernel doubles it).
+        public var udpReceiveBufferBytes = 64 << 20
         /// Datagrams read per `recvmmsg` call.
         public var udpVectorReads = 64
         /// Largest datagram accepted.

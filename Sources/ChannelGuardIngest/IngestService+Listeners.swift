@@ -61,7 +61,14 @@ extension IngestService {
                         ),
                         value: 1
                     )
-                    .channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(options.udpReceiveBufferBytes))
+                    // As root, SO_RCVBUFFORCE passes net.core.rmem_max (often 4 MiB); else SO_RCVBUF, capped.
+                    .channelOption(
+                        ChannelOptions.Types.SocketOption(
+                            level: NIOBSDSocket.OptionLevel(rawValue: SOL_SOCKET),
+                            name: NIOBSDSocket.Option(rawValue: geteuid() == 0 ? SO_RCVBUFFORCE : SO_RCVBUF)
+                        ),
+                        value: SocketOptionValue(options.udpReceiveBufferBytes)
+                    )
                     .channelOption(.datagramVectorReadMessageCount, value: count)
                     .channelOption(
                         .recvAllocator,
