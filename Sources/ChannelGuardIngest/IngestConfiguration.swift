@@ -10,10 +10,9 @@ public struct IngestConfiguration: Sendable {
         /// Kernel receive buffer asked for on each UDP socket (the kernel doubles it).
         public var udpReceiveBufferBytes = 64 << 20
         /// Datagrams read per `recvmmsg` call.
-        public var udpVectorReads = 32
+        public var udpVectorReads = 64
         /// Largest datagram accepted (9 KiB: a jumbo frame). Each read gets a buffer for
-        /// `udpVectorReads` of these; at 64 KiB that was 4 MiB allocated per read, which cost more
-        /// than the events when datagrams are small.
+        /// `udpVectorReads` of these (576 KiB instead of 4 MiB at 64 KiB a datagram).
         public var maximumDatagramBytes = 9_216
         /// Accept the unauthenticated line protocol from these IPv4 networks (CIDR, e.g.
         /// `127.0.0.0/8`); empty means binary frames only.
