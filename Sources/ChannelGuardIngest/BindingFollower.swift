@@ -20,8 +20,6 @@ final class BindingFollower: Sendable {
     private let index: SerialIndex
     private let shards: [PipelineShard]
     private let logger: Logger
-    private let stopping = Atomic<Bool>(false)
-    private let stopped = Atomic<Bool>(false)
     /// The highest change applied (or found needing a rebuild).
     let applied: Atomic<Int64>
     /// The first change that needs a rebuild; 0 when none.
@@ -42,39 +40,12 @@ final class BindingFollower: Sendable {
         UInt64(staleFrom.load(ordering: .relaxed) != 0 ? loadedAt : applied.load(ordering: .relaxed))
     }
 
-    func start() {
-        Thread { [self] in
-            run()
-            stopped.store(true, ordering: .relaxed)
-        }.start()
-    }
-
-    func stop() {
-        stopping.store(true, ordering: .relaxed)
-        while !stopped.load(ordering: .relaxed) { usleep(5_000) }
-    }
-
-    private func run() {
-        var connection: LibPQConnection?
-        var lastCheck = ContinuousClock.now - .seconds(10)
-        while !stopping.load(ordering: .relaxed) {
-            do {
-                if connection == nil {
-                    let opened = try LibPQConnection(url: url)
-                    try opened.listen(Self.channel)
-                    connection = opened
-                    lastCheck = ContinuousClock.now - .seconds(10)
-                }
-                let notified = try !connection!.notifications(timeoutMilliseconds: 100).isEmpty
-                guard notified || ContinuousClock.now - lastCheck >= .seconds(1) else { continue }
-                lastCheck = ContinuousClock.now
-                try catchUp(connection!)
-            } catch {
-                connection = nil
-                logger.warning("binding follower lost the database; retrying", metadata: ["error": "\(error)"])
-                usleep(500_000)
-            }
+    func start() -> ChangeListener {
+        let listener = ChangeListener(url: url, channel: Self.channel, logger: logger) { [self] connection in
+            try catchUp(connection)
         }
+        listener.start()
+        return listener
     }
 
     /// Applies every change after ``applied``.

@@ -178,10 +178,9 @@ public final class IngestService: Service, Sendable {
             ]
         )
 
-        let follower = ReferenceFollower(url: url, store: reference, logger: logger)
-        follower.start()
+        let referenceListener = ReferenceFollower(url: url, store: reference, logger: logger).start()
         let bindings = BindingFollower(url: url, index: index, shards: shards, watermark: watermark, logger: logger)
-        bindings.start()
+        let bindingListener = bindings.start()
         bindingFollower.withLock { $0 = bindings }
         let folder = Task { await foldRollups(until: { Task.isCancelled }) }
         await withGracefulShutdownHandler {
@@ -190,8 +189,8 @@ public final class IngestService: Service, Sendable {
             }
         } onGracefulShutdown: {
         }
-        follower.stop()
-        bindings.stop()
+        referenceListener.stop()
+        bindingListener.stop()
 
         // Stop taking events, then store everything taken.
         for channel in listeners.channels { try? await channel.close() }

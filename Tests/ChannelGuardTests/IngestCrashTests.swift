@@ -38,9 +38,11 @@ import Glibc
         return (serve, port)
     }
 
-    /// Sends frames `range` on a new connection and returns the highest sequence acknowledged
-    /// by the end of the range (bounded wait) or the connection's end.
-    static func stream(_ port: Int, _ range: ClosedRange<Int>) throws -> Int {
+    /// Sends frames `range` on a new connection and returns the highest sequence acknowledged by
+    /// the end (bounded wait) or the connection's end. With `kill`, it sends the first half of the
+    /// range, waits until a third is acknowledged — so frames are in flight, some stored and not
+    /// yet acknowledged — and calls `kill` there.
+    static func stream(_ port: Int, _ range: ClosedRange<Int>, kill: (() -> Void)? = nil) throws -> Int {
         let socket = try ClientSocket(host: "127.0.0.1", port: port, transport: .tcp, receiveTimeoutSeconds: 20)
         let acked = Atomic<Int>(range.lowerBound - 1)
         let closed = Atomic<Bool>(false)
@@ -54,13 +56,24 @@ import Glibc
             }
         }
         reader.start()
+        let half = range.lowerBound + range.count / 2
         for sequence in range {
             guard
                 (try? socket.send(
                     try IngestOutageTests.frame(gateway: 5, sequence: UInt64(sequence), base: sequence * 1000)
                 )) != nil
             else { break }
-            usleep(1_000)
+            if let kill, sequence == half {
+                let deadline = ContinuousClock.now + .seconds(30)
+                while acked.load(ordering: .relaxed) < range.lowerBound + range.count / 3,
+                    ContinuousClock.now < deadline
+                {
+                    usleep(1_000)
+                }
+                kill()
+                while !closed.load(ordering: .relaxed) { usleep(1_000) }
+                return acked.load(ordering: .relaxed)
+            }
         }
         let deadline = ContinuousClock.now + .seconds(30)
         while acked.load(ordering: .relaxed) < range.upperBound, ContinuousClock.now < deadline,
@@ -81,22 +94,10 @@ import Glibc
         defer { try? FileManager.default.removeItem(at: directory) }
 
         let (first, port) = try await startServe(database.url, directory)
-        // Stream until about a third is acknowledged, then kill the daemon mid-stream.
-        let url = database.url
-        let killer = Task.detached {
-            let watcher = try LibPQConnection(url: url)
-            while (Int(try watcher.execute("SELECT coalesce(max(last_sequence), 0) FROM gateway_offsets")[0][0] ?? "0")
-                ?? 0)
-                < Self.frames / 3
-            {
-                try await Task.sleep(for: .milliseconds(5))
-            }
-            first.signal(SIGKILL)
-        }
-        let ackedBeforeKill = try Self.stream(port, 1...Self.frames)
-        try await killer.value
+        // Half the frames sent, a third acknowledged: the daemon dies with frames in flight.
+        let ackedBeforeKill = try Self.stream(port, 1...Self.frames) { first.signal(SIGKILL) }
         _ = try await first.waitForExit(timeout: .seconds(10))
-        #expect(ackedBeforeKill < Self.frames, "the kill came after everything was acknowledged")
+        #expect(ackedBeforeKill >= Self.frames / 3 && ackedBeforeKill <= Self.frames / 2)
 
         // The gateway resends everything not acknowledged to the restarted daemon.
         let (second, newPort) = try await startServe(database.url, directory)
