@@ -35,13 +35,24 @@ public enum ScanLogFormat {
 }
 
 extension ScanLogFormat {
+    /// A run of events of one batch, all from one gateway.
+    public typealias Part = (batch: ScanBatch, gateway: UInt32, range: Range<Int>)
+
     /// Batches (each from one gateway) as one log-format payload, events in order.
     public static func payload(_ parts: [(batch: ScanBatch, gateway: UInt32)]) -> [UInt8] {
-        let n = parts.reduce(0) { $0 + $1.batch.count }
+        payload(parts.map { ($0.batch, $0.gateway, 0..<$0.batch.count) })
+    }
+
+    /// Runs of events as one log-format payload, in order.
+    public static func payload(_ parts: [Part]) -> [UInt8] {
+        let n = parts.reduce(0) { $0 + $1.range.count }
         var textBytes = 0
-        for (batch, _) in parts {
-            for index in 0..<batch.count {
-                textBytes += batch.serials[index].length + batch.parties[index].length + batch.devices[index].length
+        for (batch, _, range) in parts {
+            let serials = batch.serials
+            let parties = batch.parties
+            let devices = batch.devices
+            for index in range {
+                textBytes += serials[index].length + parties[index].length + devices[index].length
             }
         }
         var out = [UInt8]()
@@ -50,8 +61,14 @@ extension ScanLogFormat {
         out.append(contentsOf: [UInt8(version), 0, 0, 0])
         out.appendLittleEndian(UInt32(n))
         out.appendLittleEndian(UInt32(textBytes))
-        for (batch, _) in parts { for step in batch.steps { out.append(BinaryFrame.stepCode(step)) } }
-        for (batch, _) in parts { for kind in batch.kinds { out.append(kind.rawValue) } }
+        for (batch, _, range) in parts {
+            let steps = batch.steps
+            for index in range { out.append(BinaryFrame.stepCode(steps[index])) }
+        }
+        for (batch, _, range) in parts {
+            let kinds = batch.kinds
+            for index in range { out.append(kinds[index].rawValue) }
+        }
         appendColumns(parts, \.regions, to: &out)
         appendColumns(parts, \.times, to: &out)
         appendColumns(parts, \.keys, to: &out)
@@ -59,47 +76,52 @@ extension ScanLogFormat {
         appendColumns(parts, \.sequences, to: &out)
         appendColumns(parts, \.latitudes, to: &out)
         appendColumns(parts, \.longitudes, to: &out)
-        for (batch, gateway) in parts {
-            for _ in 0..<batch.count { out.appendLittleEndian(gateway) }
+        for (_, gateway, range) in parts {
+            for _ in range { out.appendLittleEndian(gateway) }
         }
-        for (batch, _) in parts {
-            for index in 0..<batch.count {
-                out.append(UInt8(batch.serials[index].length))
-                out.append(UInt8(batch.parties[index].length))
-                out.append(UInt8(batch.devices[index].length))
+        for (batch, _, range) in parts {
+            let serials = batch.serials
+            let parties = batch.parties
+            let devices = batch.devices
+            for index in range {
+                out.append(UInt8(serials[index].length))
+                out.append(UInt8(parties[index].length))
+                out.append(UInt8(devices[index].length))
             }
         }
-        for (batch, _) in parts {
+        for (batch, _, range) in parts {
+            let serials = batch.serials
+            let parties = batch.parties
+            let devices = batch.devices
             batch.text.withUnsafeBufferPointer { text in
                 func append(_ range: ScanBatch.TextRange) {
                     out.append(contentsOf: text[Int(range.start)..<Int(range.end)])
                 }
-                for index in 0..<batch.count {
-                    append(batch.serials[index])
-                    append(batch.parties[index])
-                    append(batch.devices[index])
+                for index in range {
+                    append(serials[index])
+                    append(parties[index])
+                    append(devices[index])
                 }
             }
         }
         return out
     }
-}
 
-extension ScanLogFormat {
     /// Appends one integer column of every part, little-endian: on a little-endian machine the
     /// column's memory as it is, in one copy (appending value by value cost the writer a third of
     /// its time).
     static func appendColumns<T: FixedWidthInteger>(
-        _ parts: [(batch: ScanBatch, gateway: UInt32)],
+        _ parts: [Part],
         _ column: KeyPath<ScanBatch, ScanBatch.Column<T>>,
         to out: inout [UInt8]
     ) {
-        for (batch, _) in parts {
+        for (batch, _, range) in parts {
             batch[keyPath: column].withUnsafeBufferPointer { values in
+                let run = UnsafeBufferPointer(rebasing: values[range])
                 #if _endian(little)
-                out.append(contentsOf: UnsafeRawBufferPointer(values))
+                out.append(contentsOf: UnsafeRawBufferPointer(run))
                 #else
-                for value in values { out.appendLittleEndian(value) }
+                for value in run { out.appendLittleEndian(value) }
                 #endif
             }
         }

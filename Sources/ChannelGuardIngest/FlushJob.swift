@@ -35,8 +35,8 @@ public struct RollupKey: Hashable, Sendable {
 /// What a pipeline shard hands its writer: everything one transaction stores.
 public struct FlushJob: Sendable {
     public var shard: Int
-    /// The events, one part per frame or datagram, each from one gateway.
-    public var parts: [(batch: ScanBatch, gateway: UInt32)] = []
+    /// The events: runs of a part's events, each from one gateway.
+    public var parts: [ScanLogFormat.Part] = []
     public var eventCount = 0
     public var alerts: [ScanAlert] = []
     public var rollups: [RollupKey: Int64] = [:]

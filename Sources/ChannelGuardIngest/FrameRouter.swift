@@ -19,6 +19,13 @@ public struct FrameRouter {
     let frames: BinaryFrameDecoder
     let lines = LineProtocolDecoder()
     private var scratch = ScanBatch()
+    /// The last sequence seen per gateway on this connection or socket (for the gap counter).
+    private var lastSequence: [UInt32: UInt64] = [:]
+    /// Gathered frames per shard, not yet handed over (``gather(frame:)``).
+    private var pending: [ScanBatch]
+    private var pendingFrames: [[ShardPart.FrameSpan]]
+    private var pendingArrival: UInt64 = 0
+    private var pendingEvents = 0
 
     public init(shards: [PipelineShard], index: SerialIndex, reference: ReferenceDataStore, stats: PipelineStats) {
         self.shards = shards
@@ -26,21 +33,17 @@ public struct FrameRouter {
         self.reference = reference
         self.stats = stats
         frames = BinaryFrameDecoder(secrets: { reference.current.secret(of: $0) })
+        pending = Array(repeating: ScanBatch(), count: shards.count)
+        pendingFrames = Array(repeating: [], count: shards.count)
     }
 
     /// Decodes one whole binary frame and routes its events.
     public mutating func route(frame: UnsafeBufferPointer<UInt8>, ack: (any AckSink)?) -> FrameOutcome {
         let arrival = Monotonic.now()
-        stats.frames.add(1)
-        scratch.removeAll()
-        switch frames.decode(frame, into: &scratch) {
+        switch decode(frame) {
         case .failure(let rejection):
-            stats.rejected.add(rejection.reason.rawValue)
-            let sequence = frame.count >= 20 ? Self.sequence(in: frame) : 0
-            return .rejected(sequence: sequence, rejection)
+            return .rejected(sequence: frame.count >= 20 ? Self.sequence(in: frame) : 0, rejection)
         case .success(let header):
-            stats.rejected.add(scratch.rejections)
-            stats.decoded.add(scratch.count)
             let mask = split(gateway: header.gatewayID, sequence: header.sequence, ack: ack, arrival: arrival)
             return .accepted(
                 sequence: header.sequence,
@@ -48,6 +51,75 @@ public struct FrameRouter {
                 rejectedRecords: UInt32(scratch.rejections.count)
             )
         }
+    }
+
+    /// Decodes one whole binary frame into the pending parts of its shards, to be handed over with
+    /// the other frames of the same read by ``handOver()``: one hand-over per shard per read, not
+    /// per datagram (UDP, where nothing is acknowledged).
+    public mutating func gather(frame: UnsafeBufferPointer<UInt8>) {
+        if pendingEvents == 0 { pendingArrival = Monotonic.now() }
+        guard case .success(let header) = decode(frame), scratch.count > 0 else { return }
+        let kinds = scratch.kinds
+        let numbers = scratch.keys
+        let serials = scratch.serials
+        var touched: UInt64 = 0
+        scratch.text.withUnsafeBufferPointer { text in
+            for event in 0..<scratch.count {
+                let range = serials[event]
+                let shard =
+                    shards.count == 1
+                    ? 0
+                    : index.shardNumber(
+                        IndexKey(
+                            decoded: kinds[event],
+                            number: numbers[event],
+                            serial: UnsafeBufferPointer(rebasing: text[Int(range.start)..<Int(range.end)])
+                        )
+                    )
+                pending[shard].append(eventAt: event, of: scratch)
+                touched |= 1 << UInt64(shard)
+            }
+        }
+        while touched != 0 {
+            let shard = touched.trailingZeroBitCount
+            pendingFrames[shard].append(
+                ShardPart.FrameSpan(gateway: header.gatewayID, sequence: header.sequence, end: pending[shard].count)
+            )
+            touched &= touched - 1
+        }
+        pendingEvents += scratch.count
+        if pendingEvents >= 16_384 { handOver() }
+    }
+
+    /// Hands each shard the frames gathered for it.
+    public mutating func handOver() {
+        guard pendingEvents > 0 else { return }
+        for shard in 0..<shards.count where !pendingFrames[shard].isEmpty {
+            var part = ShardPart(batch: pending[shard], gateway: 0, sequence: 0, ack: nil, arrival: pendingArrival)
+            part.frames = pendingFrames[shard]
+            shards[shard].enqueue(part)
+            pending[shard] = ScanBatch()
+            pendingFrames[shard].removeAll()
+        }
+        pendingEvents = 0
+    }
+
+    /// Decodes a frame into the scratch batch, counting what it decoded and rejected.
+    private mutating func decode(_ frame: UnsafeBufferPointer<UInt8>) -> Result<BinaryFrame.Header, CodeRejection> {
+        stats.frames.add(1)
+        scratch.removeAll()
+        let result = frames.decode(frame, into: &scratch)
+        switch result {
+        case .failure(let rejection):
+            stats.rejected.add(rejection.reason.rawValue)
+        case .success(let header):
+            stats.rejected.add(scratch.rejections)
+            stats.decoded.add(scratch.count)
+            let last = lastSequence[header.gatewayID] ?? 0
+            if last > 0, header.sequence > last + 1 { stats.sequenceGaps.add(1) }
+            lastSequence[header.gatewayID] = max(last, header.sequence)
+        }
+        return result
     }
 
     /// Decodes whole protocol lines (an unauthenticated source, in open mode) and routes them.

@@ -1,6 +1,7 @@
 import NIOCore
 
 /// One UDP socket: each datagram is one binary frame, or (from an open network) protocol lines.
+/// The frames of one read are gathered and handed to each shard once.
 /// Nothing is acknowledged over UDP; frames still carry sequences, so a resent datagram is not
 /// counted twice.
 final class IngestDatagramHandler: ChannelInboundHandler, @unchecked Sendable {
@@ -27,13 +28,18 @@ final class IngestDatagramHandler: ChannelInboundHandler, @unchecked Sendable {
         buffer.withUnsafeReadableBytes { raw in
             let bytes = raw.bindMemory(to: UInt8.self)
             if first == 0 {
-                _ = router.route(frame: bytes, ack: nil)
+                router.gather(frame: bytes)
             } else if Self.isOpen(envelope.remoteAddress, openNetworks) {
                 router.route(lines: bytes)
             } else {
                 stats.rejected.add("unauthenticated")
             }
         }
+    }
+
+    /// The end of a read (up to 64 datagrams): hand the gathered frames to the shards.
+    func channelReadComplete(context: ChannelHandlerContext) {
+        router.handOver()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

@@ -65,25 +65,19 @@ public final class PipelineShard: @unchecked Sendable {
 
     func process(_ part: ShardPart) {
         if job.isEmpty { job.oldestArrival = part.arrival }
-        if part.sequence > 0, part.gateway != 0 {
-            let previous = accepted[part.gateway] ?? 0
-            if part.sequence <= previous {
-                // Resent after a reconnect: stored already (or on its way in an earlier job). It is
-                // acknowledged when the job holding it, or a later one, commits.
-                stats.duplicateFrames.add(1)
-                noteAck(part)
-                return
-            }
-            if previous > 0, part.sequence > previous + 1 { stats.sequenceGaps.add(1) }
-            accepted[part.gateway] = part.sequence
-            job.offsets[part.gateway] = part.sequence
-        }
         noteAck(part)
+        index.lookup(part.batch, keys: &keys, into: &matches)
         let alertsBefore = job.alerts.count
-        check(part)
+        if part.frames.isEmpty {
+            take(part, gateway: part.gateway, sequence: part.sequence, events: 0..<part.batch.count)
+        } else {
+            var start = 0
+            for frame in part.frames {
+                take(part, gateway: frame.gateway, sequence: frame.sequence, events: start..<frame.end)
+                start = frame.end
+            }
+        }
         if let announcer, job.alerts.count > alertsBefore { announcer.announce(job.alerts[alertsBefore...]) }
-        job.parts.append((part.batch, part.gateway))
-        job.eventCount += part.batch.count
         if job.eventCount >= configuration.maximumBatchEvents {
             flush()
         } else if !job.alerts.isEmpty, writer.depth == 0,
@@ -93,17 +87,32 @@ public final class PipelineShard: @unchecked Sendable {
         }
     }
 
+    /// One frame's events of a part: dropped when the frame was seen before (resent after a
+    /// reconnect: stored already, or on its way in an earlier job, and acknowledged when the job
+    /// holding it, or a later one, commits), else checked and added to the open job.
+    private func take(_ part: ShardPart, gateway: UInt32, sequence: UInt64, events: Range<Int>) {
+        if sequence > 0, gateway != 0 {
+            guard sequence > accepted[gateway] ?? 0 else {
+                stats.duplicateFrames.add(1)
+                return
+            }
+            accepted[gateway] = sequence
+            job.offsets[gateway] = sequence
+        }
+        check(part.batch, events, gateway: gateway)
+        job.parts.append((part.batch, gateway, events))
+        job.eventCount += events.count
+    }
+
     private func noteAck(_ part: ShardPart) {
         guard let sink = part.ack else { return }
         let id = ObjectIdentifier(sink)
         job.acks[id] = (sink, max(job.acks[id]?.sequence ?? 0, part.sequence))
     }
 
-    /// Looks up, binds, checks and counts every event of the part.
-    private func check(_ part: ShardPart) {
-        let batch = part.batch
+    /// Binds, checks and counts the events `events` of a batch already looked up.
+    private func check(_ batch: ScanBatch, _ events: Range<Int>, gateway: UInt32) {
         let data = reference.current
-        index.lookup(batch, keys: &keys, into: &matches)
         // Columns taken once per part: each access through the batch would retain its storage.
         let times = batch.times
         let regions = batch.regions
@@ -113,7 +122,7 @@ public final class PipelineShard: @unchecked Sendable {
         let prices = batch.prices
         var unknownRegions = 0
         var shipsWithoutParty = 0
-        for event in 0..<batch.count {
+        for event in events {
             let time = times[event]
             job.firstScan = min(job.firstScan, time)
             job.lastScan = max(job.lastScan, time)
@@ -152,7 +161,7 @@ public final class PipelineShard: @unchecked Sendable {
                 findings.removeAll(keepingCapacity: true)
                 let inside = rules.check(scan, binding: match?.binding, reference: data, into: &findings)
                 if let match { count(kind, number, regionCode, time, step, match.binding.distributor, inside, data) }
-                for finding in findings { raise(finding, scan, match, batch, event, part.gateway) }
+                for finding in findings { raise(finding, scan, match, batch, event, gateway) }
             }
         }
         stats.unknownRegions.add(unknownRegions)

@@ -74,7 +74,7 @@ enum FuzzTarget: String, CaseIterable {
         }
         return [
             ScanLogFormat.payload([(batch, 1)]), ScanLogFormat.payload([(first, 7), (second, 9)]),
-            ScanLogFormat.payload([]),
+            ScanLogFormat.payload([] as [ScanLogFormat.Part]),
         ]
     }
 

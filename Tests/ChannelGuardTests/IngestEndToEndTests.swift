@@ -185,6 +185,36 @@ import Testing
         #expect(alerts.isEmpty, "\(alerts)")
     }
 
+    @Test func datagramsSentTwiceAreStoredOnce() async throws {
+        let connection = try TestDatabase.require().connect()
+        let before = Int(try connection.execute("SELECT coalesce(sum(event_count), 0) FROM scan_batches")[0][0] ?? "0")!
+        try connection.execute(
+            """
+            INSERT INTO gateways (id, code, name, kind, secret, owner_distributor_id)
+                SELECT 9, 'GW9', 'Gateway 9', 'store_pos', '\\x000102030405060708090a0b0c0d0e0f', id FROM distributors WHERE code = 'HQ'
+            """
+        )
+        try await withIngest { _, udp, service in
+            let socket = try ClientSocket(host: "127.0.0.1", port: udp, transport: .udp)
+            // Frames 1–10 of a gateway of its own, each sent twice in a row (one read gathers both
+            // copies), and the whole run again.
+            let frames = try (1...10).map {
+                try IngestOutageTests.frame(gateway: 9, sequence: UInt64($0), base: $0 * 1000)
+            }
+            for _ in 0..<2 {
+                for frame in frames {
+                    try socket.send(frame)
+                    try socket.send(frame)
+                }
+            }
+            let expected = frames.count * IngestOutageTests.eventsPerFrame
+            #expect(try await IngestHarness.wait(seconds: 10) { service.stats.stored.count >= expected })
+            #expect(try await IngestHarness.wait(seconds: 10) { service.stats.duplicateFrames.count >= 1 })
+        }
+        let after = Int(try connection.execute("SELECT sum(event_count) FROM scan_batches")[0][0] ?? "0")!
+        #expect(after - before == 10 * IngestOutageTests.eventsPerFrame)
+    }
+
     @Test func hostileTrafficIsRejectedByNameAndChangesNothing() async throws {
         let connection = try TestDatabase.require().connect()
         let before = try connection.execute("SELECT coalesce(sum(event_count), 0) FROM scan_batches")[0][0] ?? "0"
