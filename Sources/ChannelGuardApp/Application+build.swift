@@ -25,6 +25,16 @@ public func buildApplication(_ configuration: ServeConfiguration) async throws -
         )
     }
 
+    if let ingest = configuration.ingest, let port = ingest.listeners.tcpPort, port != 0,
+        ["127.0.0.1", "localhost"].contains(ingest.listeners.host), !LoopbackPort.isFree(port)
+    {
+        throw ApplicationError(
+            .ingestPortInUse,
+            "The TCP ingest port \(port) on 127.0.0.1 is in use by another process (another ChannelGuard?).",
+            fix: "Choose others with --tcp-port and --udp-port (0 picks free ones), or stop what holds it."
+        )
+    }
+
     var embedded: (postgres: EmbeddedPostgres, lock: DataDirectoryLock, owned: Bool)?
     let url: DatabaseURL
     switch configuration.database {

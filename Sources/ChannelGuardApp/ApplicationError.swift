@@ -8,6 +8,8 @@ public struct ApplicationError: Error, CustomStringConvertible, Sendable {
 
         /// The HTTP port is taken.
         public static let httpPortInUse = Code("http_port_in_use")
+        /// The TCP ingest port is taken.
+        public static let ingestPortInUse = Code("ingest_port_in_use")
     }
 
     public let code: Code

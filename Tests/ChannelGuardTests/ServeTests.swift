@@ -1,5 +1,6 @@
 import ChannelGuardApp
 import ChannelGuardHTTP
+import ChannelGuardIngest
 import ChannelGuardStore
 import ChannelGuardTestSupport
 import Foundation
@@ -15,16 +16,35 @@ import FoundationNetworking
 #endif
 
 @Suite(.database) struct ApplicationTests {
-    @Test func healthReportsTheSchemaVersion() async throws {
+    @Test func healthReportsTheSchemaVersionAndMetricsAreServed() async throws {
         let database = try TestDatabase.require()
+        var ingest = IngestConfiguration()
+        ingest.listeners.tcpPort = 0
+        ingest.listeners.udpPort = 0
         let app = try await buildApplication(
-            ServeConfiguration(database: .external(database.url), http: .init(port: 0), logLevel: .warning)
+            ServeConfiguration(
+                database: .external(database.url),
+                http: .init(port: 0),
+                logLevel: .warning,
+                ingest: ingest
+            )
         )
         try await app.test(.live) { client in
             let response = try await client.execute(uri: "/health", method: .get)
             #expect(response.status == .ok)
             let health = try JSONDecoder().decode(HealthController.Health.self, from: Data(buffer: response.body))
             #expect(health == .init(status: "ok", database: "ok", schemaVersion: Migrator().latestVersion))
+            let metrics = try await client.execute(uri: "/metrics", method: .get)
+            let text = String(buffer: metrics.body)
+            #expect(
+                metrics.status == .ok && metrics.headers[.contentType]?.hasPrefix("text/plain; version=0.0.4") == true
+            )
+            for name in [
+                "channelguard_events_stored_total", "channelguard_alerts_total{rule=\"out_of_territory\"}",
+                "channelguard_spool_bytes",
+            ] {
+                #expect(text.contains(name), "\(name) missing from /metrics")
+            }
         }
     }
 }
@@ -47,6 +67,25 @@ import FoundationNetworking
         #expect(!FileManager.default.fileExists(atPath: unused.path), "nothing was started")
         withExtendedLifetime(busy) {}
     }
+
+    @Test func takenIngestPortIsReportedBeforeAnythingStarts() async throws {
+        let busy = try LoopbackListener()
+        let unused = TestCluster.root.appendingPathComponent("never-created-\(UUID().uuidString.prefix(8))")
+        var ingest = IngestConfiguration()
+        ingest.listeners.tcpPort = busy.port
+        let error = await #expect(throws: ApplicationError.self) {
+            _ = try await buildApplication(
+                ServeConfiguration(
+                    database: .embedded(EmbeddedPostgres(configuration: .init(dataDirectory: unused))),
+                    http: .init(port: 0),
+                    ingest: ingest
+                )
+            )
+        }
+        #expect(error?.code == .ingestPortInUse)
+        #expect(!FileManager.default.fileExists(atPath: unused.path), "nothing was started")
+        withExtendedLifetime(busy) {}
+    }
 }
 
 /// The real executable, as a user runs it: `serve --demo` on the embedded database, a second shell
@@ -60,7 +99,7 @@ import FoundationNetworking
 
         let serve = try ChildProcess(
             executable,
-            ["serve", "--demo", "--serials", "3000", "--http-port", "0"] + dataDir
+            ["serve", "--demo", "--serials", "3000", "--http-port", "0", "--tcp-port", "0", "--udp-port", "0"] + dataDir
         )
         let ready = try await serve.waitForOutput(containing: "ChannelGuard is running.", timeout: .seconds(120))
         try #require(ready, "serve did not come up:\n\(serve.output)")
@@ -80,7 +119,10 @@ import FoundationNetworking
         #expect(String(decoding: body, as: UTF8.self).contains(#""status":"ok""#))
 
         // A second serve on the same data directory is refused, naming the first.
-        let second = try ChildProcess(executable, ["serve", "--http-port", "0"] + dataDir)
+        let second = try ChildProcess(
+            executable,
+            ["serve", "--http-port", "0", "--tcp-port", "0", "--udp-port", "0"] + dataDir
+        )
         #expect(try await second.waitForExit(timeout: .seconds(60)) != 0)
         #expect(second.output.contains("in use by another running ChannelGuard (pid \(serve.pid))"))
 
@@ -102,7 +144,9 @@ import FoundationNetworking
         let executable = try ChildProcess.channelguardExecutable()
         let directory = TestCluster.root.appendingPathComponent("serve-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let arguments = ["serve", "--http-port", "0", "--data-dir", directory.path]
+        let arguments = [
+            "serve", "--http-port", "0", "--tcp-port", "0", "--udp-port", "0", "--data-dir", directory.path,
+        ]
         let postgres = EmbeddedPostgres(configuration: .init(dataDirectory: directory))
         defer { try? postgres.stop() }
 
