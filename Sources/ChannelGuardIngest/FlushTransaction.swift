@@ -42,33 +42,29 @@ enum FlushTransaction {
                 sink.encoder.appendBool(job.rollup.isEmpty)
                 try sink.endRow()
             }
+            // Offsets and alerts travel as array parameters: a temporary table per flush cost the
+            // server a catalog change and a file for every transaction.
             if !job.offsets.isEmpty {
-                try connection.stageTextRows(
-                    table: "staged_offsets",
-                    columns: ["gateway_id", "last_sequence"],
-                    rows: stride(from: 0, to: job.offsets.count, by: 2).map {
-                        ["\(job.offsets[$0])", "\(job.offsets[$0 + 1])"]
-                    }
-                )
+                let pairs = stride(from: 0, to: job.offsets.count, by: 2)
                 try connection.execute(
                     """
                     INSERT INTO gateway_offsets (gateway_id, stream_id, last_sequence, last_batch_id, updated_at)
-                    SELECT gateway_id::integer, \(job.shard), last_sequence::bigint, \(id), now() FROM staged_offsets
+                    SELECT gateway_id::integer, \(job.shard), last_sequence::bigint, \(id), now()
+                    FROM unnest($1::text[], $2::text[]) AS t(gateway_id, last_sequence)
                     ON CONFLICT (gateway_id, stream_id) DO UPDATE
                     SET last_sequence = greatest(gateway_offsets.last_sequence, excluded.last_sequence),
                         last_batch_id = excluded.last_batch_id, updated_at = excluded.updated_at
-                    """
+                    """,
+                    [
+                        PostgresArrayLiteral.text(pairs.map { "\(job.offsets[$0])" }),
+                        PostgresArrayLiteral.text(pairs.map { "\(job.offsets[$0 + 1])" }),
+                    ]
                 )
             }
             if !job.alerts.isEmpty {
-                try connection.stageTextRows(
-                    table: "staged_alerts",
-                    columns: [
-                        "rule", "severity", "scanned_ms", "step", "gtin", "serial", "sscc", "distributor_id",
-                        "scan_party_id", "scan_region", "distance_km", "price_fen", "gateway_id", "device", "evidence",
-                    ],
-                    rows: job.alerts
-                )
+                let columns = (0..<15).map { column in
+                    PostgresArrayLiteral.text(job.alerts.map { column < $0.count ? $0[column] : nil })
+                }
                 try connection.execute(
                     """
                     INSERT INTO alerts (rule, severity, scanned_at, step, gtin, serial, sscc, distributor_id, scan_party_id,
@@ -76,8 +72,13 @@ enum FlushTransaction {
                     SELECT rule, severity, to_timestamp(scanned_ms::bigint / 1000.0), step, gtin, serial, sscc,
                            distributor_id::bigint, scan_party_id::bigint, scan_region, distance_km::real,
                            price_fen::bigint / 100.0, gateway_id::integer, device, \(id), evidence::jsonb
-                    FROM staged_alerts
-                    """
+                    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                                $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],
+                                $15::text[])
+                         AS t(rule, severity, scanned_ms, step, gtin, serial, sscc, distributor_id, scan_party_id,
+                              scan_region, distance_km, price_fen, gateway_id, device, evidence)
+                    """,
+                    columns
                 )
                 try connection.execute("SELECT pg_notify('channelguard_alerts', '\(id)')")
             }
