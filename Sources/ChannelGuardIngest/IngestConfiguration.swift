@@ -11,8 +11,8 @@ public struct IngestConfiguration: Sendable {
         public var udpReceiveBufferBytes = 64 << 20
         /// Datagrams read per `recvmmsg` call.
         public var udpVectorReads = 64
-        /// Largest datagram accepted (9 KiB: a jumbo frame). Each read gets a buffer for
-        /// `udpVectorReads` of these (576 KiB instead of 4 MiB at 64 KiB a datagram).
+        /// The datagram size each read's buffer is sized for, `udpVectorReads` of them (9 KiB, a jumbo
+        /// frame: 576 KiB a read instead of 4 MiB at UDP's 64 KiB limit).
         public var maximumDatagramBytes = 9_216
         /// Accept the unauthenticated line protocol from these IPv4 networks (CIDR, e.g.
         /// `127.0.0.0/8`); empty means binary frames only.
