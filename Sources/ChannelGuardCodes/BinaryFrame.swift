@@ -36,7 +36,6 @@ public enum BinaryFrame {
     }
 
     /// Step numbers on the wire.
-    static let steps: [ScanStep] = (0...5).map { step(code: $0)! }
 
     /// The wire code of a step (0 ship … 5 return).
     @inline(__always)

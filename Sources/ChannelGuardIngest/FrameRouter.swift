@@ -24,6 +24,7 @@ public struct FrameRouter {
     /// Gathered frames per shard, not yet handed over (``gather(frame:)``).
     private var pending: [ScanBatch]
     private var pendingFrames: [[ShardPart.FrameSpan]]
+    private var pendingKeys: [[IndexKey]]
     private var pendingArrival: UInt64 = 0
     private var pendingEvents = 0
 
@@ -35,6 +36,7 @@ public struct FrameRouter {
         frames = BinaryFrameDecoder(secrets: { reference.current.secret(of: $0) })
         pending = Array(repeating: ScanBatch(), count: shards.count)
         pendingFrames = Array(repeating: [], count: shards.count)
+        pendingKeys = Array(repeating: [], count: shards.count)
     }
 
     /// Decodes one whole binary frame and routes its events.
@@ -59,26 +61,11 @@ public struct FrameRouter {
     public mutating func gather(frame: UnsafeBufferPointer<UInt8>) {
         if pendingEvents == 0 { pendingArrival = Monotonic.now() }
         guard case .success(let header) = decode(frame), scratch.count > 0 else { return }
-        let kinds = scratch.kinds
-        let numbers = scratch.keys
-        let serials = scratch.serials
         var touched: UInt64 = 0
-        scratch.text.withUnsafeBufferPointer { text in
-            for event in 0..<scratch.count {
-                let range = serials[event]
-                let shard =
-                    shards.count == 1
-                    ? 0
-                    : index.shardNumber(
-                        IndexKey(
-                            decoded: kinds[event],
-                            number: numbers[event],
-                            serial: UnsafeBufferPointer(rebasing: text[Int(range.start)..<Int(range.end)])
-                        )
-                    )
-                pending[shard].append(eventAt: event, of: scratch)
-                touched |= 1 << UInt64(shard)
-            }
+        eachEvent { event, key, shard in
+            pending[shard].append(eventAt: event, of: scratch)
+            pendingKeys[shard].append(key)
+            touched |= 1 << UInt64(shard)
         }
         while touched != 0 {
             let shard = touched.trailingZeroBitCount
@@ -97,9 +84,11 @@ public struct FrameRouter {
         for shard in 0..<shards.count where !pendingFrames[shard].isEmpty {
             var part = ShardPart(batch: pending[shard], gateway: 0, sequence: 0, ack: nil, arrival: pendingArrival)
             part.frames = pendingFrames[shard]
+            part.keys = pendingKeys[shard]
             shards[shard].enqueue(part)
             pending[shard] = ScanBatch()
             pendingFrames[shard].removeAll()
+            pendingKeys[shard].removeAll()
         }
         pendingEvents = 0
     }
@@ -148,6 +137,30 @@ public struct FrameRouter {
             return 1
         }
         var parts = [ScanBatch?](repeating: nil, count: count)
+        var partKeys = [[IndexKey]](repeating: [], count: count)
+        eachEvent { event, key, shard in
+            if parts[shard] == nil {
+                var part = ScanBatch()
+                part.reserveCapacity(events: scratch.count / count + 8, textBytes: 0)
+                parts[shard] = part
+            }
+            parts[shard]!.append(eventAt: event, of: scratch)
+            partKeys[shard].append(key)
+        }
+        var mask: UInt64 = 0
+        for shard in 0..<count {
+            guard let batch = parts[shard] else { continue }
+            mask |= 1 << UInt64(shard)
+            var part = ShardPart(batch: batch, gateway: gateway, sequence: sequence, ack: ack, arrival: arrival)
+            part.keys = partKeys[shard]
+            shards[shard].enqueue(part)
+        }
+        return mask
+    }
+
+    /// Calls `body` with each event of the scratch batch, its index key and its shard (the key is
+    /// handed on with the event, so the shard does not build it again).
+    private func eachEvent(_ body: (_ event: Int, _ key: IndexKey, _ shard: Int) -> Void) {
         let kinds = scratch.kinds
         let numbers = scratch.keys
         let serials = scratch.serials
@@ -159,24 +172,9 @@ public struct FrameRouter {
                     number: numbers[event],
                     serial: UnsafeBufferPointer(rebasing: text[Int(range.start)..<Int(range.end)])
                 )
-                let shard = index.shardNumber(key)
-                if parts[shard] == nil {
-                    var part = ScanBatch()
-                    part.reserveCapacity(events: scratch.count / count + 8, textBytes: 0)
-                    parts[shard] = part
-                }
-                parts[shard]!.append(eventAt: event, of: scratch)
+                body(event, key, shards.count == 1 ? 0 : index.shardNumber(key))
             }
         }
-        var mask: UInt64 = 0
-        for shard in 0..<count {
-            guard let part = parts[shard] else { continue }
-            mask |= 1 << UInt64(shard)
-            shards[shard].enqueue(
-                ShardPart(batch: part, gateway: gateway, sequence: sequence, ack: ack, arrival: arrival)
-            )
-        }
-        return mask
     }
 
     static func sequence(in frame: UnsafeBufferPointer<UInt8>) -> UInt64 {

@@ -35,20 +35,12 @@ public final class IngestService: Service, Sendable {
         let shards: [PipelineShard]
         let writers: [BatchWriter]
         let reference: ReferenceDataStore
-        let watermark: UInt64
 
-        init(
-            index: SerialIndex,
-            shards: [PipelineShard],
-            writers: [BatchWriter],
-            reference: ReferenceDataStore,
-            watermark: UInt64
-        ) {
+        init(index: SerialIndex, shards: [PipelineShard], writers: [BatchWriter], reference: ReferenceDataStore) {
             self.index = index
             self.shards = shards
             self.writers = writers
             self.reference = reference
-            self.watermark = watermark
         }
     }
 
@@ -164,7 +156,7 @@ public final class IngestService: Service, Sendable {
             shard.loop.scheduleRepeatedTask(initialDelay: .milliseconds(2), delay: .milliseconds(2)) { _ in shard.tick()
             }
         }
-        let state = Running(index: index, shards: shards, writers: writers, reference: reference, watermark: watermark)
+        let state = Running(index: index, shards: shards, writers: writers, reference: reference)
         running.withLock { $0 = state }
 
         let listeners = try await openListeners(state, group: networkGroup)
@@ -207,10 +199,12 @@ public final class IngestService: Service, Sendable {
             let logger = logger
             try? await shardGroup.next().submit {
                 do {
+                    // The changes the follower applied are in the index; a change it could not
+                    // apply keeps the older watermark, so the next start rebuilds.
                     try IndexSnapshot.write(
                         index,
                         to: path,
-                        watermark: watermark,
+                        watermark: bindings.snapshotWatermark,
                         createdAt: Monotonic.wallMilliseconds()
                     )
                 } catch {

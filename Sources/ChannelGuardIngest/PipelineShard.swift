@@ -66,7 +66,7 @@ public final class PipelineShard: @unchecked Sendable {
     func process(_ part: ShardPart) {
         if job.isEmpty { job.oldestArrival = part.arrival }
         noteAck(part)
-        index.lookup(part.batch, keys: &keys, into: &matches)
+        lookUp(part)
         let alertsBefore = job.alerts.count
         if part.frames.isEmpty {
             take(part, gateway: part.gateway, sequence: part.sequence, events: 0..<part.batch.count)
@@ -85,6 +85,20 @@ public final class PipelineShard: @unchecked Sendable {
         {
             flush()
         }
+    }
+
+    /// Looks up every event of the part in one batched walk, with the router's keys when it built
+    /// them (it needed them to pick this shard).
+    private func lookUp(_ part: ShardPart) {
+        guard part.keys.count == part.batch.count else {
+            index.lookup(part.batch, keys: &keys, into: &matches)
+            return
+        }
+        keys = part.keys
+        if matches.count < keys.count {
+            matches.append(contentsOf: repeatElement(nil, count: keys.count - matches.count))
+        }
+        keys.withUnsafeBufferPointer { keys in matches.withUnsafeMutableBufferPointer { index.lookup(keys, into: $0) } }
     }
 
     /// One frame's events of a part: dropped when the frame was seen before (resent after a

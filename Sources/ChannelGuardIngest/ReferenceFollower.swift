@@ -13,8 +13,6 @@ final class ReferenceFollower: Sendable {
     private let url: DatabaseURL
     private let store: ReferenceDataStore
     private let logger: Logger
-    /// Reloads so far (for tests and logs).
-    let reloads = Counter()
 
     init(url: DatabaseURL, store: ReferenceDataStore, logger: Logger) {
         self.url = url
@@ -37,7 +35,6 @@ final class ReferenceFollower: Sendable {
         guard latest != store.current.version else { return }
         let (reloaded, skipped) = try ReferenceData.load(connection)
         store.replace(with: reloaded)
-        reloads.add(1)
         logger.info(
             "reference data reloaded",
             metadata: ["version": "\(reloaded.version)", "skipped": "\(skipped.count)"]

@@ -90,7 +90,12 @@ public struct SerialIndexLoader: Sendable {
         var saveProblem: IndexError?
         if let path = snapshotPath {
             do throws(IndexError) {
-                try IndexSnapshot.write(index, to: path, watermark: report.watermark, createdAt: Self.nowMilliseconds())
+                try IndexSnapshot.write(
+                    index,
+                    to: path,
+                    watermark: report.watermark,
+                    createdAt: Monotonic.wallMilliseconds()
+                )
             } catch {
                 saveProblem = error
                 logger.error("could not write the serial index snapshot", metadata: ["reason": "\(error)"])
@@ -114,11 +119,5 @@ public struct SerialIndexLoader: Sendable {
 
     static func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
-
-    static func nowMilliseconds() -> Int64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
     }
 }

@@ -1,4 +1,5 @@
 import ChannelGuardCodes
+import ChannelGuardIndex
 
 /// The events of one frame or datagram that belong to one pipeline shard.
 public struct ShardPart: Sendable {
@@ -15,6 +16,9 @@ public struct ShardPart: Sendable {
     /// events end, with its gateway and sequence. Empty: the whole part is one frame, described by
     /// `gateway` and `sequence`.
     public var frames: [FrameSpan] = []
+    /// The events' index keys, when the router built them to pick the shard (one per event);
+    /// empty: the shard builds them.
+    public var keys: [IndexKey] = []
 
     /// The events of one frame within a part.
     public struct FrameSpan: Sendable, Hashable {
