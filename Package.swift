@@ -18,6 +18,8 @@ let package = Package(
         .library(name: "ChannelGuardIngest", targets: ["ChannelGuardIngest"]),
         .library(name: "ChannelGuardCommerce", targets: ["ChannelGuardCommerce"]),
         .library(name: "ChannelGuardLoad", targets: ["ChannelGuardLoad"]),
+        .library(name: "ChannelGuardReports", targets: ["ChannelGuardReports"]),
+        .library(name: "ChannelGuardNotify", targets: ["ChannelGuardNotify"]),
         .library(name: "ChannelGuardHTTP", targets: ["ChannelGuardHTTP"]),
         .library(name: "ChannelGuardApp", targets: ["ChannelGuardApp"]),
     ],
@@ -29,6 +31,9 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // System libraries.
@@ -113,17 +118,49 @@ let package = Package(
         // Load: the gateway simulator (`channelguard loadgen`) and the reference client socket.
         .target(
             name: "ChannelGuardLoad",
-            dependencies: ["ChannelGuardCodes", "ChannelGuardStore", "ChannelGuardIngest"],
+            dependencies: [
+                "ChannelGuardCodes", "ChannelGuardStore", "ChannelGuardIngest",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             swiftSettings: swiftSettings
         ),
-        // HTTP: the Hummingbird application (health and status now, the /v1 API later).
+        // Reports: territory audits (JSON, CSV and a self-contained HTML report with charts).
+        .target(
+            name: "ChannelGuardReports",
+            dependencies: [
+                "ChannelGuardStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Notify: webhook deliveries (generic JSON, WeCom, DingTalk, Feishu) with retries.
+        .target(
+            name: "ChannelGuardNotify",
+            dependencies: [
+                "ChannelGuardStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // HTTP: the Hummingbird application: health, metrics, the /v1 API, the live alert feed.
         .target(
             name: "ChannelGuardHTTP",
             dependencies: [
                 "ChannelGuardStore",
+                "ChannelGuardReports",
+                "ChannelGuardNotify",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            resources: [.copy("Resources/openapi.yaml")],
             swiftSettings: swiftSettings
         ),
         // The application: command-line interface and buildApplication().
@@ -136,11 +173,15 @@ let package = Package(
                 "ChannelGuardStore",
                 "ChannelGuardCommerce",
                 "ChannelGuardHTTP",
+                "ChannelGuardNotify",
+                "ChannelGuardReports",
                 "ChannelGuardTerritory",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -181,7 +222,12 @@ let package = Package(
                 "ChannelGuardIngest",
                 "ChannelGuardIndex",
                 "ChannelGuardLoad",
+                "ChannelGuardNotify",
+                "ChannelGuardReports",
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

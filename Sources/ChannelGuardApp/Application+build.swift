@@ -1,9 +1,11 @@
 import ChannelGuardCommerce
 import ChannelGuardHTTP
 import ChannelGuardIngest
+import ChannelGuardNotify
 import ChannelGuardStore
 import Foundation
 import Hummingbird
+import HummingbirdWebSocket
 import Logging
 import PostgresNIO
 import ServiceLifecycle
@@ -111,6 +113,7 @@ public func buildApplication(_ configuration: ServeConfiguration) async throws -
             let udp = addresses.udp.first.map { "udp://\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "off"
             let tcp = addresses.tcp.map { "tcp://\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "off"
             print("  Ingest    \(tcp)  \(udp)  (binary frames; docs/protocol.md)")
+            configuration.onIngestReady?(addresses)
         }
         services.append(service)
         ingest = service
@@ -118,10 +121,20 @@ public func buildApplication(_ configuration: ServeConfiguration) async throws -
 
     var metrics: (@Sendable () -> String)?
     if let ingest { metrics = { ingest.prometheusText() } }
+    let hub = AlertHub(client: client, configuration: configuration.alertFeed, logger: logger)
+    services.append(hub)
+    var webhooks = configuration.webhooks
+    if webhooks.publicBaseURL.isEmpty {
+        let host = ["0.0.0.0", "::"].contains(configuration.http.host) ? "127.0.0.1" : configuration.http.host
+        webhooks.publicBaseURL = "http://\(host):\(configuration.http.port)"
+    }
+    services.append(WebhookDispatcher(client: client, configuration: webhooks, logger: logger))
+    let router = buildRouter(client: client, services: RouterServices(hub: hub, metrics: metrics))
     let databaseDescription =
         embedded.map { "\(url) (embedded, data in \($0.postgres.dataDirectory.path))" } ?? "\(url)"
     return Application(
-        router: buildRouter(client: client, metrics: metrics),
+        router: router,
+        server: .http1WebSocketUpgrade(webSocketRouter: router),
         configuration: .init(
             address: .hostname(configuration.http.host, port: configuration.http.port),
             serverName: "ChannelGuard"
@@ -132,7 +145,7 @@ public func buildApplication(_ configuration: ServeConfiguration) async throws -
             print(
                 """
                 ChannelGuard is running.
-                  HTTP      http://\(configuration.http.host):\(port)  (GET /health, GET /metrics)
+                  HTTP      http://\(configuration.http.host):\(port)  (API /v1, live alerts /v1/alerts/stream; docs/openapi.yaml)
                   Database  \(databaseDescription)
                   Stop with Ctrl-C or SIGTERM.
                 """

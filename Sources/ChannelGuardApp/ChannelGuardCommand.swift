@@ -17,7 +17,8 @@ public struct ChannelGuardCommand: AsyncParsableCommand {
             """,
         subcommands: [
             ServeCommand.self, MigrateCommand.self, DatabaseCommand.self, DemoDataCommand.self, DecodeCommand.self,
-            SendCommand.self, IndexCommand.self, ReplayCommand.self, LoadgenCommand.self,
+            SendCommand.self, IndexCommand.self, ReplayCommand.self, LoadgenCommand.self, TokenCommand.self,
+            AuditCommand.self,
         ]
     )
 

@@ -3,6 +3,7 @@ import ChannelGuardCodes
 import ChannelGuardCommerce
 import ChannelGuardLoad
 import ChannelGuardTerritory
+import Foundation
 
 #if canImport(Glibc)
 import Glibc
@@ -52,6 +53,13 @@ struct SendCommand: ParsableCommand {
     @Option(help: "Generate this many scans of demo-network serials instead of reading files.")
     var generate: Int?
 
+    @Option(
+        name: .customLong("demo-diversion"),
+        help:
+            "Send this many sale scans of demo-network serials in provinces outside their distributors' territories (alerts)."
+    )
+    var demoDiversion: Int?
+
     @Flag(help: "Print the bytes as hex instead of sending them.")
     var dump = false
 
@@ -69,6 +77,10 @@ struct SendCommand: ParsableCommand {
             throw ValidationError("binary frames need --secret HEX (16–64 bytes)")
         }
         if let generate, generate < 0 { throw ValidationError("--generate must not be negative") }
+        if let demoDiversion, demoDiversion < 0 { throw ValidationError("--demo-diversion must not be negative") }
+        if generate != nil, demoDiversion != nil {
+            throw ValidationError("--generate and --demo-diversion exclude each other")
+        }
     }
 
     var secretBytes: [UInt8]? {
@@ -77,7 +89,10 @@ struct SendCommand: ParsableCommand {
     }
 
     func run() throws {
-        let lines = try generate.map(Self.generatedLines) ?? readLines()
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let lines =
+            try generate.map(Self.generatedLines) ?? demoDiversion.map { Self.divertedLines($0, at: now) }
+            ?? readLines()
         let messages = try wireProtocol == .line ? lineDatagrams(lines) : frames(lines)
         if dump {
             for message in messages { print(HexDump.format(message)) }
@@ -164,6 +179,28 @@ struct SendCommand: ParsableCommand {
             sequence += 1
         }
         return frames
+    }
+
+    /// Sale scans of demo serials, each in a county of a province outside its owner's territory,
+    /// one millisecond apart ending at `at`: every one raises an `out_of_territory` alert. The
+    /// serials are spread over the first 100,000 (the demo network binds at least those).
+    static func divertedLines(_ count: Int, at now: Int64) -> [[UInt8]] {
+        let network = DemoNetwork.generate()
+        let serials = DemoSerials(network: network)
+        let byCode = Dictionary(uniqueKeysWithValues: network.distributors.map { ($0.code, $0) })
+        let counties = network.distributors.map(\.homeRegion).filter { $0.level == .county }
+        return (0..<count).map { index in
+            let serial = (index &* 7_919) % 100_000
+            let owner = byCode[serials.owner(serial)]!
+            var pick = Int(SplitMix64.mix(UInt64(serial)) % UInt64(counties.count))
+            while owner.territory.contains(where: { $0.province == counties[pick].province }) {
+                pick = (pick + 1) % counties.count
+            }
+            let line =
+                "sell \(counties[pick]) \(now - Int64(count - 1 - index)) "
+                + "(01)\(serials.product(serial).digits)(21)\(DemoSerials.serial(serial))"
+            return Array(line.utf8)
+        }
     }
 
     /// Valid scans of demo serials: a mix of steps, each in the owner's home region.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ChannelGuardHTTP
 import ChannelGuardIngest
+import ChannelGuardNotify
 import Hummingbird
 import Logging
 
@@ -63,6 +64,13 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var spool: String?
 
+    @Option(
+        name: .customLong("public-url"),
+        help:
+            "The URL people reach this server at, for the incident links in webhook messages (default: the HTTP address)."
+    )
+    var publicURL: String?
+
     @Flag(name: .customLong("no-ingest"), help: "Serve HTTP only: no listeners, no pipeline.")
     var noIngest = false
 
@@ -75,6 +83,9 @@ struct ServeCommand: AsyncParsableCommand {
         guard serials >= 0 else { throw ValidationError("--serials must not be negative") }
         guard (-1...65535).contains(tcpPort), (-1...65535).contains(udpPort) else {
             throw ValidationError("--tcp-port and --udp-port must be -1–65535")
+        }
+        if let publicURL, !(publicURL.hasPrefix("http://") || publicURL.hasPrefix("https://")) {
+            throw ValidationError("--public-url must be an http or https URL")
         }
         guard (1...64).contains(shards) else { throw ValidationError("--shards must be 1–64") }
         guard (1...64).contains(udpSockets) else { throw ValidationError("--udp-sockets must be 1–64") }
@@ -105,7 +116,8 @@ struct ServeCommand: AsyncParsableCommand {
             demo: demo,
             demoSerials: serials,
             logLevel: Logger.Level(rawValue: logLevel) ?? .info,
-            ingest: noIngest ? nil : ingestConfiguration
+            ingest: noIngest ? nil : ingestConfiguration,
+            webhooks: WebhookConfiguration(publicBaseURL: publicURL ?? "")
         )
         let app = try await buildApplication(configuration)
         try await app.runService()

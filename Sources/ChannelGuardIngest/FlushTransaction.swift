@@ -2,7 +2,8 @@ import ChannelGuardCodes
 import ChannelGuardStore
 
 /// The one transaction that makes a flush durable: the compressed batch with its rollup deltas, the
-/// gateway offsets it advances and its alerts, then `NOTIFY channelguard_alerts` — all or nothing.
+/// gateway offsets it advances and its alerts (folded into incidents by a trigger), then
+/// `NOTIFY channelguard_alerts` — all or nothing.
 /// ``RollupFolder`` adds the deltas to `scan_rollups_hourly` later.
 enum FlushTransaction {
     /// Stores `job` and returns the batch id (0 for a job without events, which stores nothing).
@@ -62,6 +63,9 @@ enum FlushTransaction {
                 )
             }
             if !job.alerts.isEmpty {
+                // Alert ids in commit order (migration 7): the lock is held until COMMIT, so a
+                // reader that sees alert n has seen every alert below it.
+                try connection.execute("SELECT pg_advisory_xact_lock(alert_stream_lock_key())")
                 let columns = (0..<15).map { column in
                     PostgresArrayLiteral.text(job.alerts.map { column < $0.count ? $0[column] : nil })
                 }

@@ -32,7 +32,9 @@ import FoundationNetworking
         try await app.test(.live) { client in
             let response = try await client.execute(uri: "/health", method: .get)
             #expect(response.status == .ok)
-            let health = try JSONDecoder().decode(HealthController.Health.self, from: Data(buffer: response.body))
+            let decoder = JSONDecoder()
+            decoder.keyDecodingStrategy = .convertFromSnakeCase
+            let health = try decoder.decode(HealthController.Health.self, from: Data(buffer: response.body))
             #expect(health == .init(status: "ok", database: "ok", schemaVersion: Migrator().latestVersion))
             let metrics = try await client.execute(uri: "/metrics", method: .get)
             let text = String(buffer: metrics.body)

@@ -1,0 +1,257 @@
+import Foundation
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+import Synchronization
+
+/// The live alert feed of one `serve`: follows the stored alerts (woken by `NOTIFY
+/// channelguard_alerts` after each flush that stored some, and every second to catch up) and
+/// hands each, in id order, to the subscribers whose filter it passes.
+///
+/// Stored alerts have ids in commit order (migration 7), so the feed never skips one, and a
+/// subscriber that resumes after id n (`Last-Event-ID`) reads the rest from the database up to
+/// where its subscription began. A subscriber holds at most ``Configuration/bufferLimit`` unsent
+/// alerts: a slower one is dropped (it can resume, losing nothing); ingest never waits for it.
+public final class AlertHub: Service, Sendable {
+    public struct Configuration: Sendable {
+        /// Alerts a subscriber may have waiting before it is dropped.
+        public var bufferLimit: Int
+        /// How often the hub looks for stored alerts without a notification.
+        public var catchUpInterval: Duration
+
+        public init(bufferLimit: Int = 10_000, catchUpInterval: Duration = .seconds(1)) {
+            self.bufferLimit = bufferLimit
+            self.catchUpInterval = catchUpInterval
+        }
+    }
+
+    /// One stored alert, as published.
+    public struct Event: Sendable {
+        public var id: Int64
+        public var rule: String
+        public var severity: String
+        public var region: String
+        public var distributorPath: [Int64]?
+        public var incident: Int64?
+        /// The alert's JSON (the `api_alerts` view).
+        public var body: String
+    }
+
+    /// What a subscriber reads: alerts with ids above ``startID``; the stream ends when the hub
+    /// stops or drops the subscriber (``wasDropped``).
+    public struct Subscription: Sendable {
+        public let events: AsyncStream<Event>
+        /// The last id published before the subscription began.
+        public let startID: Int64
+        let id: Int
+        let dropped: DropFlag
+
+        public var wasDropped: Bool { dropped.value.load(ordering: .relaxed) }
+    }
+
+    struct Subscriber: Sendable {
+        var filter: AlertFilter
+        var principal: Principal
+        var continuation: AsyncStream<Event>.Continuation
+        var dropped: DropFlag
+    }
+
+    struct State: Sendable {
+        var lastID: Int64 = -1
+        var nextSubscriber = 0
+        var subscribers: [Int: Subscriber] = [:]
+        var stopped = false
+    }
+
+    let client: PostgresClient
+    let configuration: Configuration
+    let logger: Logger
+    private let state = Mutex(State())
+    /// Subscribers dropped for being slow, and alerts published.
+    public let droppedSubscribers = Atomic<Int>(0)
+    public let published = Atomic<Int>(0)
+
+    public init(client: PostgresClient, configuration: Configuration = .init(), logger: Logger) {
+        self.client = client
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Subscribes; until the hub has read its starting point, waits for it.
+    public func subscribe(filter: AlertFilter, principal: Principal) async -> Subscription {
+        while state.withLock({ $0.lastID < 0 && !$0.stopped }) {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        let (stream, continuation) = AsyncStream<Event>.makeStream(
+            bufferingPolicy: .bufferingOldest(configuration.bufferLimit)
+        )
+        let dropped = DropFlag()
+        let (id, start, stopped) = state.withLock { state -> (Int, Int64, Bool) in
+            let id = state.nextSubscriber
+            state.nextSubscriber += 1
+            if !state.stopped {
+                state.subscribers[id] = Subscriber(
+                    filter: filter,
+                    principal: principal,
+                    continuation: continuation,
+                    dropped: dropped
+                )
+            }
+            return (id, state.lastID, state.stopped)
+        }
+        if stopped { continuation.finish() }
+        continuation.onTermination = { [weak self] _ in
+            self?.state.withLock { _ = $0.subscribers.removeValue(forKey: id) }
+        }
+        return Subscription(events: stream, startID: max(start, 0), id: id, dropped: dropped)
+    }
+
+    /// Ends a subscription (its reader left).
+    public func unsubscribe(_ subscription: Subscription) {
+        let removed = state.withLock { $0.subscribers.removeValue(forKey: subscription.id) }
+        removed?.continuation.finish()
+    }
+
+    public var subscriberCount: Int { state.withLock { $0.subscribers.count } }
+
+    /// Sends every subscriber a heartbeat (an event with id 0), so idle streams stay open through
+    /// proxies and a reader that left is noticed.
+    func heartbeat() {
+        let subscribers = state.withLock { Array($0.subscribers.values) }
+        let beat = Event(id: 0, rule: "", severity: "", region: "", distributorPath: nil, incident: nil, body: "")
+        for subscriber in subscribers { subscriber.continuation.yield(beat) }
+    }
+
+    public func run() async throws {
+        let start = try await newestID()
+        state.withLock { $0.lastID = start }
+        let (wakes, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { [self] in await listen(wake: wake) }
+            group.addTask { [self] in
+                var ticks = 0
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: configuration.catchUpInterval)
+                    wake.yield()
+                    ticks += 1
+                    if ticks % 15 == 0 { heartbeat() }
+                }
+            }
+            group.addTask { [self] in
+                for await _ in wakes {
+                    do {
+                        try await catchUp()
+                    } catch {
+                        logger.warning(
+                            "alert feed: reading new alerts failed",
+                            metadata: ["error": "\(String(reflecting: error))"]
+                        )
+                    }
+                }
+            }
+            await withGracefulShutdownHandler {
+                await group.next()
+            } onGracefulShutdown: {
+                wake.finish()
+            }
+            group.cancelAll()
+        }
+        let subscribers = state.withLock { state -> [Subscriber] in
+            state.stopped = true
+            defer { state.subscribers.removeAll() }
+            return Array(state.subscribers.values)
+        }
+        for subscriber in subscribers { subscriber.continuation.finish() }
+    }
+
+    private func listen(wake: AsyncStream<Void>.Continuation) async {
+        while !Task.isCancelled {
+            do {
+                try await client.withConnection { connection in
+                    let notifications = try await connection.listen("channelguard_alerts")
+                    wake.yield()
+                    for try await _ in notifications { wake.yield() }
+                }
+            } catch {
+                if Task.isCancelled { return }
+                logger.warning("alert feed: LISTEN failed; retrying", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: .milliseconds(500))
+        }
+    }
+
+    private func newestID() async throws -> Int64 {
+        var newest: Int64 = 0
+        while true {
+            do {
+                let rows = try await client.query("SELECT coalesce(max(id), 0) FROM alerts", logger: logger)
+                for try await value in rows.decode(Int64.self) { newest = value }
+                return newest
+            } catch {
+                if Task.isCancelled { throw error }
+                logger.warning("alert feed: the database is not answering; retrying", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+
+    /// Publishes every stored alert after the last one published.
+    func catchUp() async throws {
+        while true {
+            let last = state.withLock { $0.lastID }
+            let rows = try await client.query(
+                """
+                SELECT id, rule, severity, scan_region::text, distributor_path, incident_id, body
+                FROM api_alerts WHERE id > \(last) ORDER BY id LIMIT 2000
+                """,
+                logger: logger
+            )
+            var events: [Event] = []
+            for try await (id, rule, severity, region, path, incident, body) in rows.decode(
+                (Int64, String, String, String, [Int64]?, Int64?, String).self
+            ) {
+                events.append(
+                    Event(
+                        id: id,
+                        rule: rule,
+                        severity: severity,
+                        region: region,
+                        distributorPath: path,
+                        incident: incident,
+                        body: body
+                    )
+                )
+            }
+            guard !events.isEmpty else { return }
+            publish(events)
+            if events.count < 2000 { return }
+        }
+    }
+
+    func publish(_ events: [Event]) {
+        var dropped: [AsyncStream<Event>.Continuation] = []
+        state.withLock { state in
+            for event in events {
+                for (key, subscriber) in state.subscribers
+                where subscriber.filter.matches(event, scope: subscriber.principal) {
+                    if case .dropped = subscriber.continuation.yield(event) {
+                        subscriber.dropped.value.store(true, ordering: .relaxed)
+                        state.subscribers.removeValue(forKey: key)
+                        dropped.append(subscriber.continuation)
+                    }
+                }
+            }
+            state.lastID = events.last!.id
+        }
+        published.add(events.count, ordering: .relaxed)
+        for continuation in dropped {
+            droppedSubscribers.add(1, ordering: .relaxed)
+            continuation.finish()
+        }
+    }
+}
+
+/// A shareable atomic flag: set when the hub drops a subscriber.
+final class DropFlag: Sendable {
+    let value = Atomic<Bool>(false)
+}
