@@ -73,55 +73,57 @@ public enum APITokens {
         let token = generate()
         let hash = hash(token)
         let prefix = String(token.prefix(prefixLength))
-        return try await client.withTransaction(logger: logger) { connection in
-            let existing = try await connection.query(
-                "SELECT id, role, distributor_id FROM accounts WHERE username = \(username) FOR UPDATE",
-                logger: logger
-            )
-            var account: (id: Int64, role: String, distributor: Int64?)?
-            for try await (id, existingRole, distributor) in existing.decode((Int64, String, Int64?).self) {
-                account = (id, existingRole, distributor)
-            }
-            let accountID: Int64
-            if let account {
-                guard account.role == role.rawValue, account.distributor == distributorID else {
-                    throw APIError(
-                        .invalidParameter,
-                        "The account \(username) exists with the role \(account.role)"
-                            + (account.distributor.map { " for distributor \($0)" } ?? "") + ".",
-                        parameter: "username"
-                    )
+        return try await passingRefusals {
+            try await client.withTransaction(logger: logger) { connection in
+                let existing = try await connection.query(
+                    "SELECT id, role, distributor_id FROM accounts WHERE username = \(username) FOR UPDATE",
+                    logger: logger
+                )
+                var account: (id: Int64, role: String, distributor: Int64?)?
+                for try await (id, existingRole, distributor) in existing.decode((Int64, String, Int64?).self) {
+                    account = (id, existingRole, distributor)
                 }
-                accountID = account.id
-            } else {
-                let inserted = try await connection.query(
+                let accountID: Int64
+                if let account {
+                    guard account.role == role.rawValue, account.distributor == distributorID else {
+                        throw APIError(
+                            .invalidParameter,
+                            "The account \(username) exists with the role \(account.role)"
+                                + (account.distributor.map { " for distributor \($0)" } ?? "") + ".",
+                            parameter: "username"
+                        )
+                    }
+                    accountID = account.id
+                } else {
+                    let inserted = try await connection.query(
+                        """
+                        INSERT INTO accounts (username, display_name, role, distributor_id)
+                        VALUES (\(username), \(username), \(role.rawValue), \(distributorID)) RETURNING id
+                        """,
+                        logger: logger
+                    )
+                    var id: Int64 = 0
+                    for try await value in inserted.decode(Int64.self) { id = value }
+                    accountID = id
+                }
+                let rows = try await connection.query(
                     """
-                    INSERT INTO accounts (username, display_name, role, distributor_id)
-                    VALUES (\(username), \(username), \(role.rawValue), \(distributorID)) RETURNING id
+                    INSERT INTO api_tokens (account_id, name, token_prefix, token_hash, expires_at)
+                    VALUES (\(accountID), \(name), \(prefix), \(ByteBuffer(bytes: hash)), \(expiresAt)) RETURNING id
                     """,
                     logger: logger
                 )
-                var id: Int64 = 0
-                for try await value in inserted.decode(Int64.self) { id = value }
-                accountID = id
+                var tokenID: Int64 = 0
+                for try await value in rows.decode(Int64.self) { tokenID = value }
+                return Issued(
+                    token: token,
+                    tokenId: tokenID,
+                    accountId: accountID,
+                    username: username,
+                    role: role.rawValue,
+                    distributorId: distributorID
+                )
             }
-            let rows = try await connection.query(
-                """
-                INSERT INTO api_tokens (account_id, name, token_prefix, token_hash, expires_at)
-                VALUES (\(accountID), \(name), \(prefix), \(ByteBuffer(bytes: hash)), \(expiresAt)) RETURNING id
-                """,
-                logger: logger
-            )
-            var tokenID: Int64 = 0
-            for try await value in rows.decode(Int64.self) { tokenID = value }
-            return Issued(
-                token: token,
-                tokenId: tokenID,
-                accountId: accountID,
-                username: username,
-                role: role.rawValue,
-                distributorId: distributorID
-            )
         }
     }
 }

@@ -15,6 +15,13 @@ public enum IncidentWorkflow {
         public var penalty: String?
         /// Set when dismissing.
         public var dismissalReason: String?
+
+        public init(from: Status, to: Status, penalty: String?, dismissalReason: String?) {
+            self.from = from
+            self.to = to
+            self.penalty = penalty
+            self.dismissalReason = dismissalReason
+        }
     }
 
     /// Why a transition is refused.

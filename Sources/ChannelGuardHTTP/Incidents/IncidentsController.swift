@@ -148,42 +148,44 @@ struct IncidentsController {
             )
         }
         _ = try await visible(id, context: context)
-        try await client.withTransaction(logger: context.logger) { connection in
-            let current = try await Self.lockedStatus(id, connection: connection, logger: context.logger)
-            let change: IncidentWorkflow.Change
-            switch IncidentWorkflow.transition(
-                from: current,
-                to: target,
-                penalty: body.penaltyAmount,
-                reason: body.reason
-            ) {
-            case .success(let value): change = value
-            case .failure(let refusal):
-                let code: APIError.Code = if case .notAllowed = refusal { .invalidTransition } else { .invalidBody }
-                throw APIError(code, refusal.message, parameter: refusal.field)
+        try await passingRefusals {
+            try await client.withTransaction(logger: context.logger) { connection in
+                let current = try await Self.lockedStatus(id, connection: connection, logger: context.logger)
+                let change: IncidentWorkflow.Change
+                switch IncidentWorkflow.transition(
+                    from: current,
+                    to: target,
+                    penalty: body.penaltyAmount,
+                    reason: body.reason
+                ) {
+                case .success(let value): change = value
+                case .failure(let refusal):
+                    let code: APIError.Code = if case .notAllowed = refusal { .invalidTransition } else { .invalidBody }
+                    throw APIError(code, refusal.message, parameter: refusal.field)
+                }
+                let penalty = change.penalty
+                let reason = change.dismissalReason
+                try await connection.query(
+                    """
+                    UPDATE incidents SET status = \(change.to.rawValue), penalty_amount = \(penalty)::numeric,
+                           dismissal_reason = CASE WHEN \(change.to.rawValue) = 'dismissed' THEN \(reason) END,
+                           updated_at = now()
+                    WHERE id = \(id)
+                    """,
+                    logger: context.logger
+                )
+                try await Self.record(
+                    id,
+                    action: "status_changed",
+                    principal: principal,
+                    from: change.from.rawValue,
+                    to: change.to.rawValue,
+                    comment: body.comment ?? reason,
+                    details: penalty.map { "{\"penalty_amount\":\"\($0)\"}" } ?? "{}",
+                    connection: connection,
+                    logger: context.logger
+                )
             }
-            let penalty = change.penalty
-            let reason = change.dismissalReason
-            try await connection.query(
-                """
-                UPDATE incidents SET status = \(change.to.rawValue), penalty_amount = \(penalty)::numeric,
-                       dismissal_reason = CASE WHEN \(change.to.rawValue) = 'dismissed' THEN \(reason) END,
-                       updated_at = now()
-                WHERE id = \(id)
-                """,
-                logger: context.logger
-            )
-            try await Self.record(
-                id,
-                action: "status_changed",
-                principal: principal,
-                from: change.from.rawValue,
-                to: change.to.rawValue,
-                comment: body.comment ?? reason,
-                details: penalty.map { "{\"penalty_amount\":\"\($0)\"}" } ?? "{}",
-                connection: connection,
-                logger: context.logger
-            )
         }
         return JSONBody(try await visible(id, context: context).body)
     }
@@ -199,39 +201,41 @@ struct IncidentsController {
         let id = try context.parameters.positiveID("id")
         let body = try await request.decode(as: AssignmentBody.self, context: context)
         _ = try await visible(id, context: context)
-        try await client.withTransaction(logger: context.logger) { connection in
-            _ = try await Self.lockedStatus(id, connection: connection, logger: context.logger)
-            if let account = body.accountId {
-                let rows = try await connection.query(
-                    "SELECT role FROM accounts WHERE id = \(account) AND status = 'active'",
+        try await passingRefusals {
+            try await client.withTransaction(logger: context.logger) { connection in
+                _ = try await Self.lockedStatus(id, connection: connection, logger: context.logger)
+                if let account = body.accountId {
+                    let rows = try await connection.query(
+                        "SELECT role FROM accounts WHERE id = \(account) AND status = 'active'",
+                        logger: context.logger
+                    )
+                    var role: String?
+                    for try await value in rows.decode(String.self) { role = value }
+                    guard let role else {
+                        throw APIError(.invalidBody, "No active account \(account).", parameter: "account_id")
+                    }
+                    guard role == "admin" || role == "compliance" else {
+                        throw APIError(
+                            .invalidBody,
+                            "Incidents are assigned to admin or compliance accounts; account \(account) is \(role).",
+                            parameter: "account_id"
+                        )
+                    }
+                }
+                try await connection.query(
+                    "UPDATE incidents SET assignee_account_id = \(body.accountId), updated_at = now() WHERE id = \(id)",
                     logger: context.logger
                 )
-                var role: String?
-                for try await value in rows.decode(String.self) { role = value }
-                guard let role else {
-                    throw APIError(.invalidBody, "No active account \(account).", parameter: "account_id")
-                }
-                guard role == "admin" || role == "compliance" else {
-                    throw APIError(
-                        .invalidBody,
-                        "Incidents are assigned to admin or compliance accounts; account \(account) is \(role).",
-                        parameter: "account_id"
-                    )
-                }
+                try await Self.record(
+                    id,
+                    action: "assigned",
+                    principal: principal,
+                    comment: body.comment,
+                    details: "{\"assignee_account_id\":\(body.accountId.map { "\($0)" } ?? "null")}",
+                    connection: connection,
+                    logger: context.logger
+                )
             }
-            try await connection.query(
-                "UPDATE incidents SET assignee_account_id = \(body.accountId), updated_at = now() WHERE id = \(id)",
-                logger: context.logger
-            )
-            try await Self.record(
-                id,
-                action: "assigned",
-                principal: principal,
-                comment: body.comment,
-                details: "{\"assignee_account_id\":\(body.accountId.map { "\($0)" } ?? "null")}",
-                connection: connection,
-                logger: context.logger
-            )
         }
         return JSONBody(try await visible(id, context: context).body)
     }
@@ -250,16 +254,18 @@ struct IncidentsController {
             throw APIError(.invalidBody, "comment must be 1 to 10,000 characters.", parameter: "comment")
         }
         _ = try await visible(id, context: context)
-        try await client.withTransaction(logger: context.logger) { connection in
-            _ = try await Self.lockedStatus(id, connection: connection, logger: context.logger)
-            try await Self.record(
-                id,
-                action: "commented",
-                principal: principal,
-                comment: text,
-                connection: connection,
-                logger: context.logger
-            )
+        try await passingRefusals {
+            try await client.withTransaction(logger: context.logger) { connection in
+                _ = try await Self.lockedStatus(id, connection: connection, logger: context.logger)
+                try await Self.record(
+                    id,
+                    action: "commented",
+                    principal: principal,
+                    comment: text,
+                    connection: connection,
+                    logger: context.logger
+                )
+            }
         }
         return Response(status: .noContent)
     }
