@@ -10,6 +10,8 @@ have_pkgconfig libzstd || need+=(libzstd-dev)
 have_pkgconfig libpq || need+=(libpq-dev)
 # The embedded database needs the server programs (initdb, pg_ctl, postgres).
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
+# The tests open the HTML audit report in headless Chromium to see its charts render.
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}"

@@ -183,14 +183,14 @@ struct SendCommand: ParsableCommand {
 
     /// Sale scans of demo serials, each in a county of a province outside its owner's territory,
     /// one millisecond apart ending at `at`: every one raises an `out_of_territory` alert. The
-    /// serials are spread over the first 100,000 (the demo network binds at least those).
+    /// serials are spread over the first 3,000 demo serials (bound by any demo load).
     static func divertedLines(_ count: Int, at now: Int64) -> [[UInt8]] {
         let network = DemoNetwork.generate()
         let serials = DemoSerials(network: network)
         let byCode = Dictionary(uniqueKeysWithValues: network.distributors.map { ($0.code, $0) })
         let counties = network.distributors.map(\.homeRegion).filter { $0.level == .county }
         return (0..<count).map { index in
-            let serial = (index &* 7_919) % 100_000
+            let serial = (index &* 7_919) % 3_000
             let owner = byCode[serials.owner(serial)]!
             var pick = Int(SplitMix64.mix(UInt64(serial)) % UInt64(counties.count))
             while owner.territory.contains(where: { $0.province == counties[pick].province }) {

@@ -36,6 +36,12 @@ import FoundationNetworking
             decoder.keyDecodingStrategy = .convertFromSnakeCase
             let health = try decoder.decode(HealthController.Health.self, from: Data(buffer: response.body))
             #expect(health == .init(status: "ok", database: "ok", schemaVersion: Migrator().latestVersion))
+            // The OpenAPI document is served as it is in docs/.
+            let document = try await client.execute(uri: "/openapi.yaml", method: .get)
+            let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().appendingPathComponent("docs/openapi.yaml")
+            #expect(String(buffer: document.body) == (try String(contentsOf: docs, encoding: .utf8)))
+            #expect(String(buffer: document.body).hasPrefix("openapi: 3.1.0"))
             let metrics = try await client.execute(uri: "/metrics", method: .get)
             let text = String(buffer: metrics.body)
             #expect(
@@ -101,7 +107,10 @@ import FoundationNetworking
 
         let serve = try ChildProcess(
             executable,
-            ["serve", "--demo", "--serials", "3000", "--http-port", "0", "--tcp-port", "0", "--udp-port", "0"] + dataDir
+            [
+                "serve", "--demo", "--serials", "3000", "--http-port", "0", "--tcp-port", "0", "--udp-port", "0",
+                "--open-network", "127.0.0.0/8",
+            ] + dataDir
         )
         let ready = try await serve.waitForOutput(containing: "ChannelGuard is running.", timeout: .seconds(120))
         try #require(ready, "serve did not come up:\n\(serve.output)")
@@ -119,6 +128,33 @@ import FoundationNetworking
         let (body, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/health")!)
         #expect((response as? HTTPURLResponse)?.statusCode == 200)
         #expect(String(decoding: body, as: UTF8.self).contains(#""status":"ok""#))
+
+        // Seeing it work: the first admin token, demo diversions sent to the daemon, their alerts
+        // on the API, and the audit report as HTML.
+        let tokenCommand = try ChildProcess(executable, ["token", "create", "--role", "admin"] + dataDir)
+        #expect(try await tokenCommand.waitForExit(timeout: .seconds(60)) == 0)
+        let token = try #require(tokenCommand.output.split(separator: "\n").last.map(String.init))
+        #expect(token.wholeMatch(of: /cgt_[a-z2-7]{40}/) != nil)
+        let tcp = try #require(serve.output.firstMatch(of: /tcp:\/\/127\.0\.0\.1:(\d+)/).map { String($0.1) })
+        let send = try ChildProcess(executable, ["send", "--demo-diversion", "20", "--to", "127.0.0.1:\(tcp)"])
+        #expect(try await send.waitForExit(timeout: .seconds(30)) == 0)
+        var request = URLRequest(
+            url: URL(string: "http://127.0.0.1:\(port)/v1/alerts?rule=out_of_territory&limit=100")!
+        )
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        var diverted = 0
+        let deadline = ContinuousClock.now + .seconds(30)
+        while diverted < 20, ContinuousClock.now < deadline {
+            let (data, _) = try await URLSession.shared.data(for: request)
+            let page = try JSONDecoder().decode(JSONValue.self, from: data)
+            diverted = page["items"]?.array.filter { $0["rule"]?.string == "out_of_territory" }.count ?? 0
+            if diverted < 20 { try await Task.sleep(for: .milliseconds(200)) }
+        }
+        #expect(diverted == 20)
+        let report = directory.appendingPathComponent("audit.html").path
+        let audit = try ChildProcess(executable, ["audit", "--format", "html", "--output", report] + dataDir)
+        #expect(try await audit.waitForExit(timeout: .seconds(60)) == 0)
+        #expect((try? String(contentsOfFile: report, encoding: .utf8))?.contains("data-chart=\"flows\"") == true)
 
         // A second serve on the same data directory is refused, naming the first.
         let second = try ChildProcess(
