@@ -52,6 +52,15 @@ struct LoadgenCommand: AsyncParsableCommand {
     @Flag(help: "End with one JSON summary object.")
     var json = false
 
+    @Option(
+        name: .customLong("alert-stream"),
+        help: "Also time alerts on the live stream: its URL (http://127.0.0.1:8080/v1/alerts/stream); needs --token."
+    )
+    var alertStream: String?
+
+    @Option(help: "An API token for --alert-stream.")
+    var token: String?
+
     func validate() throws {
         guard LoadGenerator.Transport(rawValue: transport) != nil else {
             throw ValidationError("--transport is tcp, udp or udp1")
@@ -63,6 +72,9 @@ struct LoadgenCommand: AsyncParsableCommand {
         }
         let parts = to.split(separator: ":")
         guard parts.count == 2, Int(parts[1]) != nil else { throw ValidationError("--to is host:port") }
+        guard (alertStream == nil) == (token == nil) else {
+            throw ValidationError("--alert-stream and --token go together")
+        }
     }
 
     func run() async throws {
@@ -79,6 +91,7 @@ struct LoadgenCommand: AsyncParsableCommand {
         options.serials = serials
         options.naive = naive
         options.window = max(1, window)
+        if let alertStream, let token { options.alertStream = (alertStream, token) }
         let quiet = json
         let summary = try await database.resolve().withDatabase { [options] url in
             try LoadGenerator(options: options, url: url).run { if !quiet { print($0) } }
@@ -91,7 +104,7 @@ struct LoadgenCommand: AsyncParsableCommand {
                 \(summary.transport): \(summary.eventsSent) events sent, \(summary.eventsDurable) durable \
                 (\(Int(summary.eventsPerSecond)) events/s, loss \(summary.lossRatio))
                 durable latency p50 \(summary.durableP50 ?? .nan) ms, p99 \(summary.durableP99 ?? .nan) ms; \
-                alert p99 \(summary.alertP99 ?? .nan) ms
+                alert p99 \(summary.alertP99 ?? .nan) ms\(summary.streamAlertP99.map { "; on the alert stream p99 \($0) ms" } ?? "")
                 diversions: \(summary.diversionsInjected) injected, \(summary.diversionsAlerted) alerted; \
                 \(summary.falseAlerts) false alerts
                 """

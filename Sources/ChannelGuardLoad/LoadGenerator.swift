@@ -31,6 +31,9 @@ public struct LoadGenerator: Sendable {
         public var serials = 200_000
         /// After the run, store the same events one row per event and compare.
         public var naive = false
+        /// The live alert stream (`http://host:port/v1/alerts/stream`) and a token for it: alert
+        /// latency is then also measured as a reader of the stream sees it.
+        public var alertStream: (url: String, token: String)?
 
         public init() {}
     }
@@ -73,6 +76,8 @@ public struct LoadGenerator: Sendable {
 
         let watcher = AlertWatcher(url: url)
         try watcher.start()
+        let streamWatcher = options.alertStream.map { SSEAlertWatcher(url: $0.url, token: $0.token) }
+        try streamWatcher?.start()
         let cpuBefore = CPUTimes.read()
         let state = LoadState(diversions: workload.diverted)
         let begin = Monotonic.now()
@@ -118,6 +123,7 @@ public struct LoadGenerator: Sendable {
             if stable >= 3 && (options.transport != .tcp || state.inFlight == 0) { break }
         }
         let notices = watcher.stop()
+        let streamed = streamWatcher?.stop()
         var naive: NaiveStorage.Result?
         if options.naive {
             progress("storing the same events one row per event for comparison…")
@@ -131,6 +137,7 @@ public struct LoadGenerator: Sendable {
             sendSeconds: sendSeconds,
             cpu: cpu,
             notices: notices,
+            streamed: streamed,
             since: startWall,
             database: database
         )

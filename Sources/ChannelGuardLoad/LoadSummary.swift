@@ -15,6 +15,10 @@ public struct LoadSummary: Sendable {
     public var alertP99: Double?
     /// Scan → alert stored (its batch committed and announced with the batch id).
     public var storedAlertP99: Double?
+    /// Alerts read off the live stream (`--alert-stream`), and scan → alert on the stream.
+    public var streamAlerts: Int?
+    public var streamAlertP50: Double?
+    public var streamAlertP99: Double?
     public var diversionsInjected: Int
     public var diversionsAlerted: Int
     public var falseAlerts: Int
@@ -35,6 +39,7 @@ public struct LoadSummary: Sendable {
         sendSeconds: Double,
         cpu: (machinePercent: Double, processSeconds: Double),
         notices: (batches: [Int64: UInt64], live: [String: UInt64]),
+        streamed: [String: UInt64]?,
         since: String,
         database: LibPQConnection
     ) throws -> LoadSummary {
@@ -59,6 +64,7 @@ public struct LoadSummary: Sendable {
         var falseAlerts = 0
         var alertLatencies: [Double] = []
         var storedAlertLatencies: [Double] = []
+        var streamLatencies: [Double] = []
         for row in rows {
             let key = "\(UInt64(row[1] ?? "") ?? 0)/\(row[2] ?? "")"
             guard row[0] == "out_of_territory", let sent = counts.diversionSent[key] else {
@@ -69,6 +75,9 @@ public struct LoadSummary: Sendable {
                 falseAlerts += 1  // one diversion, one alert
                 continue
             }
+            if let arrived = streamed?[key] {
+                streamLatencies.append(Double(arrived &- sent) / 1e6)
+            }
             if let announced = notices.live[key] {
                 alertLatencies.append(Double(announced &- sent) / 1e6)
             }
@@ -78,6 +87,7 @@ public struct LoadSummary: Sendable {
         }
         alertLatencies.sort()
         storedAlertLatencies.sort()
+        streamLatencies.sort()
         func percentile(_ values: [Double], _ p: Double) -> Double? {
             values.isEmpty ? nil : values[min(values.count - 1, Int(p * Double(values.count)))]
         }
@@ -94,6 +104,9 @@ public struct LoadSummary: Sendable {
             alertP50: alertPercentile(0.5),
             alertP99: alertPercentile(0.99),
             storedAlertP99: percentile(storedAlertLatencies, 0.99),
+            streamAlerts: streamed == nil ? nil : streamLatencies.count,
+            streamAlertP50: percentile(streamLatencies, 0.5),
+            streamAlertP99: percentile(streamLatencies, 0.99),
             diversionsInjected: counts.diversionSent.count,
             diversionsAlerted: alerted.count,
             falseAlerts: falseAlerts,
@@ -122,6 +135,9 @@ public struct LoadSummary: Sendable {
             ("alert_p50_ms", number(alertP50)),
             ("alert_p99_ms", number(alertP99)),
             ("alert_stored_p99_ms", number(storedAlertP99)),
+            ("stream_alerts", streamAlerts.map { "\($0)" } ?? "null"),
+            ("stream_alert_p50_ms", number(streamAlertP50)),
+            ("stream_alert_p99_ms", number(streamAlertP99)),
             ("diversions_injected", "\(diversionsInjected)"),
             ("diversions_alerted", "\(diversionsAlerted)"),
             ("false_alerts", "\(falseAlerts)"),
