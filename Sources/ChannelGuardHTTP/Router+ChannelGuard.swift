@@ -28,7 +28,11 @@ public func buildRouter(client: PostgresClient, services: RouterServices) -> Rou
             Response(
                 status: .ok,
                 headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: metrics() + hub.prometheusText()))
+                body: .init(
+                    byteBuffer: ByteBuffer(
+                        string: metrics() + hub.prometheusText() + APIRejections.shared.prometheusText()
+                    )
+                )
             )
         }
     }

@@ -2,8 +2,8 @@ import ChannelGuardCodes
 import ChannelGuardStore
 
 /// The one transaction that makes a flush durable: the compressed batch with its rollup deltas, the
-/// gateway offsets it advances and its alerts (folded into incidents by a trigger), then
-/// `NOTIFY channelguard_alerts` — all or nothing.
+/// gateway offsets it advances and its alerts, then `NOTIFY channelguard_alerts` — all or nothing.
+/// The alerts are folded into incidents afterwards, outside this transaction (migration 8).
 /// ``RollupFolder`` adds the deltas to `scan_rollups_hourly` later.
 enum FlushTransaction {
     /// Stores `job` and returns the batch id (0 for a job without events, which stores nothing).

@@ -37,6 +37,8 @@ public struct IngestConfiguration: Sendable {
         public var maximumQueuedJobs = 64
         /// How often stored rollup deltas are folded into `scan_rollups_hourly`.
         public var rollupFoldNanoseconds: UInt64 = 5_000_000_000
+        /// How often stored alerts are folded into incidents (`fold_alerts_into_incidents`).
+        public var incidentFoldNanoseconds: UInt64 = 200_000_000
         /// zstd level for batch payloads.
         public var compressionLevel: Int32 = 1
 

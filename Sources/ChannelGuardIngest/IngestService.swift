@@ -175,6 +175,7 @@ public final class IngestService: Service, Sendable {
         let bindingListener = bindings.start()
         bindingFollower.withLock { $0 = bindings }
         let folder = Task { await foldRollups(until: { Task.isCancelled }) }
+        let incidentFolder = Task { await foldIncidents(until: { Task.isCancelled }) }
         await withGracefulShutdownHandler {
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
                 try? await Task.sleep(for: .milliseconds(100))
@@ -193,8 +194,11 @@ public final class IngestService: Service, Sendable {
         for writer in writers { try? await writer.shutdown() }
         announcer.stop()
         folder.cancel()
+        incidentFolder.cancel()
         _ = await folder.value
+        _ = await incidentFolder.value
         await foldRollups(until: { true })
+        await foldIncidents(until: { true })
         if let path = snapshotPath {
             let logger = logger
             try? await shardGroup.next().submit {
@@ -241,6 +245,28 @@ public final class IngestService: Service, Sendable {
             }
             if finalPass { return }
             try? await Task.sleep(for: .nanoseconds(configuration.pipeline.rollupFoldNanoseconds))
+        }
+    }
+
+    /// Folds stored alerts into incidents a few times a second until `stop` says so, and once more
+    /// before returning. Outside the flush transaction, so incident work never delays an alert.
+    private func foldIncidents(until stop: @escaping @Sendable () -> Bool) async {
+        while true {
+            let finalPass = stop()
+            do {
+                while try await withLibPQ(
+                    url,
+                    { connection in
+                        Int(try connection.execute("SELECT fold_alerts_into_incidents(5000)")[0][0] ?? "0") ?? 0
+                    }
+                ) >= 5000 {}
+            } catch is CancellationError {
+                // Stopping: the final pass folds what is left.
+            } catch {
+                logger.warning("incident fold failed; retrying", metadata: ["error": "\(error)"])
+            }
+            if finalPass { return }
+            try? await Task.sleep(for: .nanoseconds(configuration.pipeline.incidentFoldNanoseconds))
         }
     }
 

@@ -225,11 +225,14 @@ enum APIHarness {
         Issue.record("the live feed never had \(count) readers")
     }
 
-    /// Waits (bounded) until the database has `count` alerts.
+    /// Waits (bounded) until the database has `count` alerts, folded into incidents.
     static func waitForAlerts(_ count: Int, _ connection: LibPQConnection, seconds: Double = 30) async throws {
         let reached = try await IngestHarness.wait(seconds: seconds) {
-            Int(try connection.execute("SELECT count(*) FROM alerts")[0][0] ?? "") ?? 0 >= count
+            let row = try connection.execute(
+                "SELECT count(*), count(*) FILTER (WHERE incident_id IS NULL) FROM alerts"
+            )[0]
+            return Int(row[0] ?? "") ?? 0 >= count && row[1] == "0"
         }
-        try #require(reached, "fewer than \(count) alerts stored")
+        try #require(reached, "fewer than \(count) alerts stored and folded into incidents")
     }
 }

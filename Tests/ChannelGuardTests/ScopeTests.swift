@@ -109,6 +109,14 @@ import Testing
                 let forged = try await api.get(path, token: "cgt_" + String(repeating: "a", count: 40))
                 #expect(forged.status == 401 && forged.headers.first(name: "www-authenticate") != nil, "\(path)")
             }
+            // Every refusal is counted by its code.
+            let metrics = try await api.get("/metrics", token: nil).text
+            for code in ["unauthenticated", "forbidden", "out_of_scope", "not_found"] {
+                let line = metrics.split(separator: "\n").first {
+                    $0.hasPrefix("channelguard_api_rejections_total{code=\"\(code)\"}")
+                }
+                #expect((line?.split(separator: " ").last.flatMap { Int($0) } ?? 0) > 0, "\(code) not counted")
+            }
             // A revoked token stops working (after the authenticator's short cache).
             try connection.execute(
                 "UPDATE api_tokens SET revoked_at = now() WHERE account_id = (SELECT id FROM accounts WHERE username = 'analyst')"

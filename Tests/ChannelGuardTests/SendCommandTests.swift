@@ -1,8 +1,12 @@
 import ChannelGuardCodes
+import ChannelGuardCommerce
+import ChannelGuardTerritory
 import ChannelGuardTestSupport
 import Foundation
 import Synchronization
 import Testing
+
+@testable import ChannelGuardApp
 
 #if canImport(Glibc)
 import Glibc
@@ -142,5 +146,34 @@ import Glibc
         }
         #expect(batch.count == 200 && batch.rejections.isEmpty)
         #expect(datagrams > 1)
+    }
+}
+
+/// `send --demo-diversion N`: every scan is a valid protocol line, of a bound demo serial, in a
+/// region outside its owner's territory.
+@Suite struct DemoDiversionTests {
+    @Test func everyScanIsOutsideItsOwnersTerritory() throws {
+        let network = DemoNetwork.generate()
+        let serials = DemoSerials(network: network)
+        let owners = Dictionary(uniqueKeysWithValues: network.distributors.map { ($0.code, $0) })
+        let now: Int64 = 1_800_000_000_000
+        let lines = SendCommand.divertedLines(500, at: now)
+        #expect(lines.count == 500)
+        var batch = ScanBatch()
+        let joined = lines.map { String(decoding: $0, as: UTF8.self) }.joined(separator: "\n")
+        Array(joined.utf8).withUnsafeBufferPointer { LineProtocolDecoder().decode($0, into: &batch) }
+        #expect(batch.count == 500 && batch.rejections.isEmpty)
+        var times: [Int64] = []
+        for line in lines.map({ String(decoding: $0, as: UTF8.self) }) {
+            let fields = line.split(separator: " ")
+            let region = try #require(RegionCode(fields[1]))
+            times.append(try #require(Int64(fields[2])))
+            let serial = String(try #require(fields[3].split(separator: ")").last))
+            let index = try #require(Int(serial.dropFirst(), radix: 36))
+            #expect(index < 3_000)
+            let owner = try #require(owners[serials.owner(index)])
+            #expect(!owner.territory.contains { $0.contains(region) }, "\(line) is inside \(owner.code)'s territory")
+        }
+        #expect(times == times.sorted() && times.last == now)
     }
 }

@@ -60,6 +60,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
+        APIRejections.shared.count(code.name)
         var error: [String: String] = ["code": code.name, "message": message]
         if let parameter { error["parameter"] = parameter }
         let body = try JSONEncoder.sorted.encode(["error": error])
