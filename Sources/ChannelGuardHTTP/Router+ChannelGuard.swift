@@ -43,8 +43,9 @@ public func buildRouter(client: PostgresClient, services: RouterServices) -> Rou
             body: .init(byteBuffer: ByteBuffer(string: try OpenAPIDocument.text()))
         )
     }
-    let v1 = router.group("v1").add(middleware: TokenAuthenticator(client: client))
-    AccountsController(client: client).addRoutes(to: v1)
+    let authenticator = TokenAuthenticator(client: client)
+    let v1 = router.group("v1").add(middleware: authenticator)
+    AccountsController(client: client, authenticator: authenticator).addRoutes(to: v1)
     AlertsController(client: client, hub: services.hub).addRoutes(to: v1)
     IncidentsController(client: client).addRoutes(to: v1)
     WebhooksController(client: client).addRoutes(to: v1)

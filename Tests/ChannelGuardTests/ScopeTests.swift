@@ -117,12 +117,22 @@ import Testing
                 }
                 #expect((line?.split(separator: " ").last.flatMap { Int($0) } ?? 0) > 0, "\(code) not counted")
             }
-            // A revoked token stops working (after the authenticator's short cache).
-            try connection.execute(
-                "UPDATE api_tokens SET revoked_at = now() WHERE account_id = (SELECT id FROM accounts WHERE username = 'analyst')"
-            )
-            try await Task.sleep(for: .seconds(5.5))
+            // Admins list tokens (by prefix, never the token) and revoke them, effective at once.
+            #expect(try await api.get("/v1/tokens", token: analyst).errorCode == "forbidden")
+            #expect(try await api.get("/v1/me", token: analyst).status == 200)
+            let tokens = try await api.get("/v1/tokens", token: admin).json["items"]!.array
+            #expect(tokens.count == 4 && !tokens.contains { $0["token"] != nil })
+            let analystToken = try #require(tokens.first { $0["account"]?["username"]?.string == "analyst" })
+            #expect(analystToken["prefix"]?.string == String(analyst.prefix(8)) && analystToken["last_used_at"] != nil)
+            let tokenID = try #require(analystToken["id"]?.int64)
+            #expect(try await api.call(.DELETE, "/v1/tokens/\(tokenID)", token: beijing).status == 403)
+            #expect(try await api.call(.DELETE, "/v1/tokens/\(tokenID)", token: admin).status == 204)
             #expect(try await api.get("/v1/me", token: analyst).status == 401)
+            #expect(try await api.call(.DELETE, "/v1/tokens/999999", token: admin).errorCode == "not_found")
+            #expect(
+                try connection.execute("SELECT revoked_at IS NOT NULL FROM api_tokens WHERE id = \(tokenID)")[0][0]
+                    == "t"
+            )
         }
     }
 }

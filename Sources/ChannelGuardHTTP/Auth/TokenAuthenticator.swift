@@ -35,6 +35,11 @@ public struct TokenAuthenticator: RouterMiddleware {
         return try await next(request, context)
     }
 
+    /// Drops every cached token (a revocation takes effect at once on this server).
+    public func forgetAll() {
+        cache.entries.withLock { $0.removeAll() }
+    }
+
     /// The principal of a request's token.
     public func authenticate(_ request: Request, logger: Logger) async throws -> Principal {
         guard let token = Self.token(of: request) else {
