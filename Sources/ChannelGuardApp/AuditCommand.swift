@@ -1,4 +1,5 @@
 import ArgumentParser
+import ChannelGuardHTTP
 import ChannelGuardReports
 import ChannelGuardStore
 import Foundation
@@ -41,7 +42,7 @@ struct AuditCommand: AsyncParsableCommand {
             throw ValidationError("--format must be json, csv or html")
         }
         for (name, value) in [("--from", from), ("--to", to)] {
-            if let value, Self.date(value) == nil {
+            if let value, APITime.parse(value) == nil {
                 throw ValidationError("\(name) must be an RFC 3339 time or a date")
             }
         }
@@ -50,20 +51,9 @@ struct AuditCommand: AsyncParsableCommand {
         }
     }
 
-    static func date(_ text: String) -> Date? {
-        let formatter = ISO8601DateFormatter()
-        for options: ISO8601DateFormatter.Options in [
-            [.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime], [.withFullDate],
-        ] {
-            formatter.formatOptions = options
-            if let date = formatter.date(from: text) { return date }
-        }
-        return nil
-    }
-
     func run() async throws {
-        let end = to.flatMap(Self.date) ?? Date()
-        let start = from.flatMap(Self.date) ?? end.addingTimeInterval(-30 * 86_400)
+        let end = to.flatMap(APITime.parse) ?? Date()
+        let start = from.flatMap(APITime.parse) ?? end.addingTimeInterval(-30 * 86_400)
         guard start < end else { throw ValidationError("--from must be before --to") }
         var prefix = region
         if let code = region, code.count == 6 {

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import ChannelGuardStore
 import Foundation
 import Logging
 import NIOCore
@@ -40,7 +41,9 @@ public final class WebhookDispatcher: Service, Sendable {
         let http = HTTPClient(eventLoopGroupProvider: .singleton)
         let (wakes, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { [self] in await listen(wake: wake) }
+            group.addTask { [client, logger] in
+                await client.wakeOnNotifications("channelguard_webhooks", wake: wake, logger: logger)
+            }
             group.addTask { [configuration] in
                 while !Task.isCancelled {
                     try? await Task.sleep(for: configuration.pollInterval)
@@ -67,22 +70,6 @@ public final class WebhookDispatcher: Service, Sendable {
             group.cancelAll()
         }
         try? await http.shutdown()
-    }
-
-    private func listen(wake: AsyncStream<Void>.Continuation) async {
-        while !Task.isCancelled {
-            do {
-                try await client.withConnection { connection in
-                    let notifications = try await connection.listen("channelguard_webhooks")
-                    wake.yield()
-                    for try await _ in notifications { wake.yield() }
-                }
-            } catch {
-                if Task.isCancelled { return }
-                logger.warning("webhooks: LISTEN failed; retrying", metadata: ["error": "\(error)"])
-            }
-            try? await Task.sleep(for: .milliseconds(500))
-        }
     }
 
     /// Claims and sends the due deliveries; returns how many it sent.

@@ -1,3 +1,4 @@
+import ChannelGuardStore
 import Foundation
 import Logging
 import PostgresNIO
@@ -127,7 +128,9 @@ public final class AlertHub: Service, Sendable {
         state.withLock { $0.lastID = start }
         let (wakes, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { [self] in await listen(wake: wake) }
+            group.addTask { [client, logger] in
+                await client.wakeOnNotifications("channelguard_alerts", wake: wake, logger: logger)
+            }
             group.addTask { [self] in
                 var ticks = 0
                 while !Task.isCancelled {
@@ -162,22 +165,6 @@ public final class AlertHub: Service, Sendable {
             return Array(state.subscribers.values)
         }
         for subscriber in subscribers { subscriber.continuation.finish() }
-    }
-
-    private func listen(wake: AsyncStream<Void>.Continuation) async {
-        while !Task.isCancelled {
-            do {
-                try await client.withConnection { connection in
-                    let notifications = try await connection.listen("channelguard_alerts")
-                    wake.yield()
-                    for try await _ in notifications { wake.yield() }
-                }
-            } catch {
-                if Task.isCancelled { return }
-                logger.warning("alert feed: LISTEN failed; retrying", metadata: ["error": "\(error)"])
-            }
-            try? await Task.sleep(for: .milliseconds(500))
-        }
     }
 
     private func newestID() async throws -> Int64 {

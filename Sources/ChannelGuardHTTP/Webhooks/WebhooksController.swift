@@ -136,7 +136,7 @@ struct WebhooksController {
         for try await value in rows.decode(Int64.self) { id = value }
         let json = try await subscription(id, context: context)
         // The secret is shown once, in the answer to its creation.
-        let text = String(json.dropLast()) + ",\"secret\":\(WebhookFormat.quoteJSON(secret))}"
+        let text = String(json.dropLast()) + ",\"secret\":\(WebhookFormat.quote(secret))}"
         return JSONBody(text).response(status: .created)
     }
 
@@ -206,13 +206,5 @@ struct WebhooksController {
             rows.append((id, body))
         }
         return rows
-    }
-}
-
-extension WebhookFormat {
-    static func quoteJSON(_ text: String) -> String {
-        let data = try? JSONSerialization.data(withJSONObject: [text], options: [.withoutEscapingSlashes])
-        let array = data.map { String(decoding: $0, as: UTF8.self) } ?? "[\"\"]"
-        return String(array.dropFirst().dropLast())
     }
 }
