@@ -100,6 +100,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             resources: [.copy("Migrations")],
             swiftSettings: swiftSettings
@@ -137,6 +138,7 @@ let package = Package(
         .target(
             name: "ChannelGuardNotify",
             dependencies: [
+                "ChannelGuardCodes",
                 "ChannelGuardStore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -151,6 +153,7 @@ let package = Package(
         .target(
             name: "ChannelGuardHTTP",
             dependencies: [
+                "ChannelGuardCodes",
                 "ChannelGuardStore",
                 "ChannelGuardReports",
                 "ChannelGuardNotify",

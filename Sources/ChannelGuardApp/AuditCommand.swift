@@ -68,14 +68,7 @@ struct AuditCommand: AsyncParsableCommand {
                 let logger = Logger(label: "channelguard")
                 var distributorID: Int64?
                 if let distributor {
-                    let rows = try await client.query(
-                        "SELECT id FROM distributors WHERE code = \(distributor) OR id::text = \(distributor)",
-                        logger: logger
-                    )
-                    for try await id in rows.decode(Int64.self) { distributorID = id }
-                    guard distributorID != nil else {
-                        throw ValidationError("no distributor has the code or id \(distributor)")
-                    }
+                    distributorID = try await client.distributor(named: distributor, logger: logger).id
                 }
                 return try await TerritoryAudit(client: client).run(
                     .init(from: start, to: end, distributor: distributorID, regionPrefix: regionPrefix),

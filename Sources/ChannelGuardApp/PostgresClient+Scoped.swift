@@ -1,3 +1,4 @@
+import ArgumentParser
 import ChannelGuardStore
 import Logging
 import PostgresNIO
@@ -17,5 +18,17 @@ func withPostgresClient<Result: Sendable>(
         }
         defer { group.cancelAll() }
         return try await body(client)
+    }
+}
+
+extension PostgresClient {
+    /// The distributor a command-line argument names, by code or id (`ValidationError` when none).
+    func distributor(named codeOrID: String, logger: Logger) async throws -> (id: Int64, code: String) {
+        let rows = try await query(
+            "SELECT id, code FROM distributors WHERE code = \(codeOrID) OR id::text = \(codeOrID)",
+            logger: logger
+        )
+        for try await (id, code) in rows.decode((Int64, String).self) { return (id, code) }
+        throw ValidationError("no distributor has the code or id \(codeOrID)")
     }
 }

@@ -56,21 +56,12 @@ struct TokenCommand: AsyncParsableCommand {
             let issued = try await database.resolve().withDatabase { url in
                 try await withLibPQ(url) { _ = try Migrator().migrate($0) }
                 return try await withPostgresClient(url) { client in
-                    var distributorID: Int64?
-                    var code: String?
+                    var named: (id: Int64, code: String)?
                     if let distributor {
-                        let rows = try await client.query(
-                            "SELECT id, code FROM distributors WHERE code = \(distributor) OR id::text = \(distributor)",
-                            logger: Logger(label: "channelguard")
-                        )
-                        for try await (id, found) in rows.decode((Int64, String).self) {
-                            distributorID = id
-                            code = found
-                        }
-                        guard distributorID != nil else {
-                            throw ValidationError("no distributor has the code or id \(distributor)")
-                        }
+                        named = try await client.distributor(named: distributor, logger: Logger(label: "channelguard"))
                     }
+                    let distributorID = named?.id
+                    let code = named?.code
                     let account =
                         username ?? code.map { $0.lowercased() }
                         ?? role.rawValue.replacingOccurrences(of: "_", with: "-")

@@ -3,7 +3,7 @@ import ChannelGuardStore
 
 /// The one transaction that makes a flush durable: the compressed batch with its rollup deltas, the
 /// gateway offsets it advances and its alerts, then `NOTIFY channelguard_alerts` — all or nothing.
-/// The alerts are folded into incidents afterwards, outside this transaction (migration 8).
+/// The alerts are folded into incidents afterwards, outside this transaction (`fold_alerts_into_incidents`).
 /// ``RollupFolder`` adds the deltas to `scan_rollups_hourly` later.
 enum FlushTransaction {
     /// Stores `job` and returns the batch id (0 for a job without events, which stores nothing).

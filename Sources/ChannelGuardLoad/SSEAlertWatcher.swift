@@ -41,7 +41,8 @@ final class SSEAlertWatcher: Sendable {
                     while let newline = pending.firstIndex(of: 10) {
                         let line = pending[..<newline]
                         pending.removeFirst(newline + 1)
-                        guard line.starts(with: Array("data: ".utf8)), let key = Self.key(Array(line.dropFirst(6)))
+                        guard line.starts(with: Array("data: ".utf8)),
+                            let key = AlertWatcher.key(Substring(decoding: line.dropFirst(6), as: UTF8.self))
                         else {
                             continue
                         }
@@ -65,13 +66,5 @@ final class SSEAlertWatcher: Sendable {
     func stop() -> [String: UInt64] {
         reader.withLock { $0?.cancel() }
         return received.withLock { $0 }
-    }
-
-    /// `gtin/serial` of an alert's JSON (GTIN as a number, as the load generator keys them).
-    static func key(_ json: [UInt8]) -> String? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(json)) as? [String: Any],
-            let gtin = (object["gtin"] as? String).flatMap({ UInt64($0) }), let serial = object["serial"] as? String
-        else { return nil }
-        return "\(gtin)/\(serial)"
     }
 }

@@ -39,35 +39,13 @@ public final class WebhookDispatcher: Service, Sendable {
 
     public func run() async throws {
         let http = HTTPClient(eventLoopGroupProvider: .singleton)
-        let (wakes, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { [client, logger] in
-                await client.wakeOnNotifications("channelguard_webhooks", wake: wake, logger: logger)
+        await client.runOnWakeups("channelguard_webhooks", every: configuration.pollInterval, logger: logger) {
+            [self] in
+            do {
+                while try await deliverDue(http: http) > 0 {}
+            } catch {
+                logger.warning("webhooks: a delivery round failed", metadata: ["error": "\(String(reflecting: error))"])
             }
-            group.addTask { [configuration] in
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: configuration.pollInterval)
-                    wake.yield()
-                }
-            }
-            group.addTask { [self] in
-                for await _ in wakes {
-                    do {
-                        while try await deliverDue(http: http) > 0 {}
-                    } catch {
-                        logger.warning(
-                            "webhooks: a delivery round failed",
-                            metadata: ["error": "\(String(reflecting: error))"]
-                        )
-                    }
-                }
-            }
-            await withGracefulShutdownHandler {
-                await group.next()
-            } onGracefulShutdown: {
-                wake.finish()
-            }
-            group.cancelAll()
         }
         try? await http.shutdown()
     }

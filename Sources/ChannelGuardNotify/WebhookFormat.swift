@@ -1,3 +1,4 @@
+import ChannelGuardCodes
 import Foundation
 
 /// The message formats a subscription can receive: ChannelGuard's own JSON, or the message formats
@@ -26,21 +27,21 @@ public enum WebhookFormat: String, Sendable, CaseIterable, Codable {
         let title = "[\(incident.severity.uppercased())] \(incident.headline)"
         switch self {
         case .generic:
-            return "{\"event\":\(Self.quote(event)),\"delivery_id\":\(deliveryID),\"incident\":\(incidentJSON),"
-                + "\"link\":\(Self.quote(link))}"
+            return "{\"event\":\(JSONText.quote(event)),\"delivery_id\":\(deliveryID),\"incident\":\(incidentJSON),"
+                + "\"link\":\(JSONText.quote(link))}"
         case .wecom:
             return
-                "{\"msgtype\":\"markdown\",\"markdown\":{\"content\":\(Self.quote(markdown(event, incident, title, link)))}}"
+                "{\"msgtype\":\"markdown\",\"markdown\":{\"content\":\(JSONText.quote(markdown(event, incident, title, link)))}}"
         case .dingtalk:
-            return "{\"msgtype\":\"markdown\",\"markdown\":{\"title\":\(Self.quote(title)),"
-                + "\"text\":\(Self.quote(markdown(event, incident, title, link)))}}"
+            return "{\"msgtype\":\"markdown\",\"markdown\":{\"title\":\(JSONText.quote(title)),"
+                + "\"text\":\(JSONText.quote(markdown(event, incident, title, link)))}}"
         case .feishu:
             let template = ["critical": "red", "high": "orange", "medium": "yellow"][incident.severity] ?? "blue"
             return "{\"msg_type\":\"interactive\",\"card\":{\"config\":{\"wide_screen_mode\":true},"
-                + "\"header\":{\"template\":\"\(template)\",\"title\":{\"tag\":\"plain_text\",\"content\":\(Self.quote(title))}},"
-                + "\"elements\":[{\"tag\":\"markdown\",\"content\":\(Self.quote(facts(event, incident)))},"
+                + "\"header\":{\"template\":\"\(template)\",\"title\":{\"tag\":\"plain_text\",\"content\":\(JSONText.quote(title))}},"
+                + "\"elements\":[{\"tag\":\"markdown\",\"content\":\(JSONText.quote(facts(event, incident)))},"
                 + "{\"tag\":\"action\",\"actions\":[{\"tag\":\"button\",\"type\":\"primary\","
-                + "\"text\":{\"tag\":\"plain_text\",\"content\":\"Open incident #\(incident.id)\"},\"url\":\(Self.quote(link))}]}]}}"
+                + "\"text\":{\"tag\":\"plain_text\",\"content\":\"Open incident #\(incident.id)\"},\"url\":\(JSONText.quote(link))}]}]}}"
         }
     }
 
@@ -80,7 +81,7 @@ public enum WebhookFormat: String, Sendable, CaseIterable, Codable {
             guard !secret.isEmpty, body.hasPrefix("{") else { return (url, body, headers) }
             let seconds = Int64(now.timeIntervalSince1970)
             let sign = WebhookSignature.base64MAC(key: "\(seconds)\n\(secret)", message: "")
-            return (url, "{\"timestamp\":\"\(seconds)\",\"sign\":\(Self.quote(sign)),\(body.dropFirst())", headers)
+            return (url, "{\"timestamp\":\"\(seconds)\",\"sign\":\(JSONText.quote(sign)),\(body.dropFirst())", headers)
         }
     }
 
@@ -116,13 +117,6 @@ public enum WebhookFormat: String, Sendable, CaseIterable, Codable {
         if let penalty = incident.penaltyAmount { lines.append("**Penalty:** ¥\(penalty)") }
         if let reason = incident.dismissalReason { lines.append("**Dismissed:** \(reason)") }
         return lines.joined(separator: "\n")
-    }
-
-    /// `text` as a JSON string literal.
-    public static func quote(_ text: String) -> String {
-        let data = try? JSONSerialization.data(withJSONObject: [text], options: [.withoutEscapingSlashes])
-        let array = data.map { String(decoding: $0, as: UTF8.self) } ?? "[\"\"]"
-        return String(array.dropFirst().dropLast())
     }
 
     static func percentEncoded(_ text: String) -> String {

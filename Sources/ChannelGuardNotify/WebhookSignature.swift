@@ -1,3 +1,4 @@
+import ChannelGuardCodes
 import Crypto
 import Foundation
 
@@ -8,7 +9,7 @@ public enum WebhookSignature {
     public static let header = "X-ChannelGuard-Signature"
 
     public static func sign(body: [UInt8], secret: String, timestamp: Int64) -> String {
-        "t=\(timestamp),v1=" + hex(mac(body: body, secret: secret, timestamp: timestamp))
+        "t=\(timestamp),v1=" + Hex.encode(mac(body: body, secret: secret, timestamp: timestamp))
     }
 
     /// Checks a signature header as a receiver would: the MAC matches (compared in constant time)
@@ -29,7 +30,7 @@ public enum WebhookSignature {
             if pair[0] == "v1" { signatures.append(String(pair[1])) }
         }
         guard let timestamp, abs(now - timestamp) <= tolerance else { return false }
-        let expected = Array(hex(mac(body: body, secret: secret, timestamp: timestamp)).utf8)
+        let expected = Array(Hex.encode(mac(body: body, secret: secret, timestamp: timestamp)).utf8)
         return signatures.contains { candidate in
             let given = Array(candidate.utf8)
             guard given.count == expected.count else { return false }
@@ -49,16 +50,5 @@ public enum WebhookSignature {
     static func base64MAC(key: String, message: String) -> String {
         let code = HMAC<SHA256>.authenticationCode(for: Array(message.utf8), using: SymmetricKey(data: Array(key.utf8)))
         return Data(code).base64EncodedString()
-    }
-
-    static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 15)])
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }

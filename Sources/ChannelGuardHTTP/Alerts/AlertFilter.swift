@@ -45,6 +45,19 @@ public struct AlertFilter: Sendable, Hashable {
         return true
     }
 
+    /// A page of the list, newest first, from the query's `limit` and `cursor`.
+    func page(_ query: QueryReader, scope: Principal, client: PostgresClient, logger: Logger) async throws -> JSONPage {
+        let limit = try query.limit()
+        let rows = try await fetch(
+            scope: scope,
+            beforeID: try query.cursor(),
+            limit: limit + 1,
+            client: client,
+            logger: logger
+        )
+        return JSONPage(rows: rows, limit: limit)
+    }
+
     /// Alerts after `afterID` (ascending) or before `beforeID` (descending), as (id, body).
     func fetch(
         scope: Principal,

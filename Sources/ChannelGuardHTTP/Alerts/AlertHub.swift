@@ -62,6 +62,8 @@ public final class AlertHub: Service, Sendable {
         var nextSubscriber = 0
         var subscribers: [Int: Subscriber] = [:]
         var stopped = false
+        /// Catch-up intervals so far: every 15th sends a heartbeat.
+        var ticks = 0
     }
 
     let client: PostgresClient
@@ -115,6 +117,15 @@ public final class AlertHub: Service, Sendable {
 
     public var subscriberCount: Int { state.withLock { $0.subscribers.count } }
 
+    /// Counts catch-up intervals; every 15th sends a heartbeat.
+    private func tick() {
+        let beat = state.withLock { state in
+            state.ticks += 1
+            return state.ticks % 15 == 0
+        }
+        if beat { heartbeat() }
+    }
+
     /// Sends every subscriber a heartbeat (an event with id 0), so idle streams stay open through
     /// proxies and a reader that left is noticed.
     func heartbeat() {
@@ -126,39 +137,22 @@ public final class AlertHub: Service, Sendable {
     public func run() async throws {
         let start = try await newestID()
         state.withLock { $0.lastID = start }
-        let (wakes, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { [client, logger] in
-                await client.wakeOnNotifications("channelguard_alerts", wake: wake, logger: logger)
-            }
-            group.addTask { [self] in
-                var ticks = 0
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: configuration.catchUpInterval)
-                    wake.yield()
-                    ticks += 1
-                    if ticks % 15 == 0 { heartbeat() }
+        await client.runOnWakeups(
+            "channelguard_alerts",
+            every: configuration.catchUpInterval,
+            logger: logger,
+            tick: { [self] in tick() },
+            { [self] in
+                do {
+                    try await catchUp()
+                } catch {
+                    logger.warning(
+                        "alert feed: reading new alerts failed",
+                        metadata: ["error": "\(String(reflecting: error))"]
+                    )
                 }
             }
-            group.addTask { [self] in
-                for await _ in wakes {
-                    do {
-                        try await catchUp()
-                    } catch {
-                        logger.warning(
-                            "alert feed: reading new alerts failed",
-                            metadata: ["error": "\(String(reflecting: error))"]
-                        )
-                    }
-                }
-            }
-            await withGracefulShutdownHandler {
-                await group.next()
-            } onGracefulShutdown: {
-                wake.finish()
-            }
-            group.cancelAll()
-        }
+        )
         let subscribers = state.withLock { state -> [Subscriber] in
             state.stopped = true
             defer { state.subscribers.removeAll() }

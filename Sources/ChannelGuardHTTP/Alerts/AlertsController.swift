@@ -19,8 +19,19 @@ struct AlertsController {
     }
 
     func list(_ request: Request, context: APIRequestContext) async throws -> JSONPage {
+        let (principal, query, filter) = try await readFilter(request, context, allowed: AlertFilter.listParameters)
+        return try await filter.page(query, scope: principal, client: client, logger: context.logger)
+    }
+
+    /// The caller, its query and its alert filter, with a named distributor checked against the
+    /// caller's scope: the same for the list, the stream and the WebSocket.
+    func readFilter(
+        _ request: Request,
+        _ context: APIRequestContext,
+        allowed: Set<String>
+    ) async throws -> (Principal, QueryReader, AlertFilter) {
         let principal = try context.caller()
-        let query = try QueryReader(request, allowed: AlertFilter.listParameters)
+        let query = try QueryReader(request, allowed: allowed)
         let filter = try AlertFilter(query)
         try await Scope.check(
             filter.distributor,
@@ -29,15 +40,7 @@ struct AlertsController {
             client: client,
             logger: context.logger
         )
-        let limit = try query.limit()
-        let rows = try await filter.fetch(
-            scope: principal,
-            beforeID: try query.cursor(),
-            limit: limit + 1,
-            client: client,
-            logger: context.logger
-        )
-        return JSONPage(rows: rows, limit: limit)
+        return (principal, query, filter)
     }
 
     func show(_ request: Request, context: APIRequestContext) async throws -> JSONBody {
@@ -57,16 +60,7 @@ struct AlertsController {
     // MARK: Server-Sent Events
 
     func stream(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let principal = try context.caller()
-        let query = try QueryReader(request, allowed: AlertFilter.streamParameters)
-        let filter = try AlertFilter(query)
-        try await Scope.check(
-            filter.distributor,
-            of: principal,
-            parameter: "distributor",
-            client: client,
-            logger: context.logger
-        )
+        let (principal, query, filter) = try await readFilter(request, context, allowed: AlertFilter.streamParameters)
         let resumeAfter = try Self.lastEventID(request, query)
         let subscription = await hub.subscribe(filter: filter, principal: principal)
         let client = client
@@ -161,16 +155,7 @@ struct AlertsController {
     // MARK: WebSocket
 
     @Sendable func shouldUpgrade(_ request: Request, context: APIRequestContext) async throws -> RouterShouldUpgrade {
-        let principal = try context.caller()
-        let query = try QueryReader(request, allowed: AlertFilter.streamParameters)
-        let filter = try AlertFilter(query)
-        try await Scope.check(
-            filter.distributor,
-            of: principal,
-            parameter: "distributor",
-            client: client,
-            logger: context.logger
-        )
+        let (_, query, _) = try await readFilter(request, context, allowed: AlertFilter.streamParameters)
         _ = try Self.lastEventID(request, query)
         guard request.headers[.upgrade]?.lowercased() == "websocket" else {
             throw APIError(.upgradeRequired, "This is a WebSocket endpoint: connect with Upgrade: websocket.")

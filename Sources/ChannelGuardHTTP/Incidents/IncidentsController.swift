@@ -77,15 +77,7 @@ struct IncidentsController {
         _ = try await visible(id, context: context)
         var filter = AlertFilter()
         filter.incident = id
-        let limit = try query.limit()
-        let rows = try await filter.fetch(
-            scope: principal,
-            beforeID: try query.cursor(),
-            limit: limit + 1,
-            client: client,
-            logger: context.logger
-        )
-        return JSONPage(rows: rows, limit: limit)
+        return try await filter.page(query, scope: principal, client: client, logger: context.logger)
     }
 
     func events(_ request: Request, context: APIRequestContext) async throws -> JSONPage {

@@ -1,3 +1,4 @@
+import ChannelGuardCodes
 import ChannelGuardNotify
 import Foundation
 import Hummingbird
@@ -136,7 +137,7 @@ struct WebhooksController {
         for try await value in rows.decode(Int64.self) { id = value }
         let json = try await subscription(id, context: context)
         // The secret is shown once, in the answer to its creation.
-        let text = String(json.dropLast()) + ",\"secret\":\(WebhookFormat.quote(secret))}"
+        let text = String(json.dropLast()) + ",\"secret\":\(JSONText.quote(secret))}"
         return JSONBody(text).response(status: .created)
     }
 
