@@ -98,6 +98,7 @@ public func buildApplication(_ configuration: ServeConfiguration) async throws -
         )
     }
     services.append(client)
+    let hub = AlertHub(client: client, configuration: configuration.alertFeed, logger: logger)
     var ingest: IngestService?
     if var ingestConfiguration = configuration.ingest {
         if ingestConfiguration.snapshotPath == nil, let embedded {
@@ -109,19 +110,24 @@ public func buildApplication(_ configuration: ServeConfiguration) async throws -
             ingestConfiguration.spoolDirectory =
                 embedded.postgres.dataDirectory.deletingLastPathComponent().appendingPathComponent("spool").path
         }
-        let service = IngestService(configuration: ingestConfiguration, url: url, logger: logger) { addresses in
-            let udp = addresses.udp.first.map { "udp://\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "off"
-            let tcp = addresses.tcp.map { "tcp://\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "off"
-            print("  Ingest    \(tcp)  \(udp)  (binary frames; docs/protocol.md)")
-            configuration.onIngestReady?(addresses)
-        }
+        let service = IngestService(
+            configuration: ingestConfiguration,
+            url: url,
+            logger: logger,
+            onListening: { addresses in
+                let udp = addresses.udp.first.map { "udp://\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "off"
+                let tcp = addresses.tcp.map { "tcp://\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "off"
+                print("  Ingest    \(tcp)  \(udp)  (binary frames; docs/protocol.md)")
+                configuration.onIngestReady?(addresses)
+            },
+            onAlertsStored: { hub.alertsStored() }
+        )
         services.append(service)
         ingest = service
     }
 
     var metrics: (@Sendable () -> String)?
     if let ingest { metrics = { ingest.prometheusText() } }
-    let hub = AlertHub(client: client, configuration: configuration.alertFeed, logger: logger)
     services.append(hub)
     var webhooks = configuration.webhooks
     if webhooks.publicBaseURL.isEmpty {

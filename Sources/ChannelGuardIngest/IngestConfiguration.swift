@@ -35,8 +35,12 @@ public struct IngestConfiguration: Sendable {
         public var alertFlushNanoseconds: UInt64 = 2_000_000
         /// Jobs waiting for the database, per shard, before TCP reading pauses.
         public var maximumQueuedJobs = 64
-        /// How often stored rollup deltas are folded into `scan_rollups_hourly`.
-        public var rollupFoldNanoseconds: UInt64 = 5_000_000_000
+        /// How often stored rollup deltas are folded into `scan_rollups_hourly`. A fold upserts
+        /// every cell touched since the last one — about 100,000 under the demo load, 1.7 s of one
+        /// core on this machine kind whether they came from 5 or 30 seconds of scans — so folding
+        /// less often costs the audits a little freshness and gives the scans back most of a core's
+        /// fifth (docs/performance.md).
+        public var rollupFoldNanoseconds: UInt64 = 30_000_000_000
         /// How often stored alerts are folded into incidents (`fold_alerts_into_incidents`).
         public var incidentFoldNanoseconds: UInt64 = 200_000_000
         /// zstd level for batch payloads.

@@ -67,11 +67,13 @@ extension IngestService {
             [("", stats.unknownRegions.count)]
         )
         metric("channelguard_flushes_total", "counter", "Batches committed.", [("", stats.flushes.count)])
-        metric(
-            "channelguard_flush_seconds_total",
-            "counter",
-            "Nanoseconds spent encoding, compressing and committing batches, as seconds x 1e9.",
-            [("", stats.transactionNanoseconds.count)]
+        out += stats.flushDuration.prometheusText(
+            name: "channelguard_flush_duration_seconds",
+            help: "Encoding, compressing and committing one batch."
+        )
+        out += stats.batchWait.prometheusText(
+            name: "channelguard_batch_wait_seconds",
+            help: "From a batch's oldest event arriving to its commit (ingest to durable, inside the daemon)."
         )
         metric(
             "channelguard_batch_payload_bytes_total",

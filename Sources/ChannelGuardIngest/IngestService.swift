@@ -26,6 +26,7 @@ public final class IngestService: Service, Sendable {
     let logger: Logger
     public let stats = PipelineStats()
     private let onListening: @Sendable (Addresses) -> Void
+    private let onAlertsStored: @Sendable () -> Void
     private let running = Mutex<Running?>(nil)
     private let bindingFollower = Mutex<BindingFollower?>(nil)
 
@@ -44,15 +45,21 @@ public final class IngestService: Service, Sendable {
         }
     }
 
+    /// - Parameters:
+    ///   - onListening: Called once the listeners are open, with their addresses.
+    ///   - onAlertsStored: Called on a writer's thread after each commit that stored alerts (the
+    ///     live feed of the same process reads them at once).
     public init(
         configuration: IngestConfiguration,
         url: DatabaseURL,
         logger: Logger,
-        onListening: @escaping @Sendable (Addresses) -> Void = { _ in }
+        onListening: @escaping @Sendable (Addresses) -> Void = { _ in },
+        onAlertsStored: @escaping @Sendable () -> Void = {}
     ) {
         self.configuration = configuration
         self.url = url
         self.logger = logger
+        self.onAlertsStored = onAlertsStored
         self.onListening = onListening
     }
 
@@ -95,6 +102,7 @@ public final class IngestService: Service, Sendable {
             numberOfThreads: max(System.coreCount, configuration.listeners.udpSockets)
         )
         let stats = stats
+        let onAlertsStored = onAlertsStored
         if let directory = configuration.spoolDirectory { mkdir(directory, 0o700) }
         // Writers first: what an earlier run spooled is committed before offsets are read.
         var writers: [BatchWriter] = []
@@ -112,8 +120,12 @@ public final class IngestService: Service, Sendable {
                 stats.flushes.add(1)
                 stats.payloadBytes.add(commit.payloadBytes)
                 stats.rawBytes.add(commit.rawBytes)
-                stats.transactionNanoseconds.add(Int(commit.transactionNanoseconds))
+                stats.flushDuration.record(nanoseconds: commit.transactionNanoseconds)
+                if commit.oldestWaitNanoseconds > 0 {
+                    stats.batchWait.record(nanoseconds: commit.oldestWaitNanoseconds)
+                }
                 for (_, ack) in acks { ack.sink.committed(shard: number, through: ack.sequence) }
+                if commit.alerts > 0 { onAlertsStored() }
             }
             try await writer.drainLeftovers()
             writers.append(writer)
@@ -225,11 +237,12 @@ public final class IngestService: Service, Sendable {
     /// Folds stored rollup deltas into `scan_rollups_hourly` every few seconds until `stop` says so,
     /// and always once more (everything waiting) before returning.
     private func foldRollups(until stop: @escaping @Sendable () -> Bool) async {
+        let session = LibPQSession(url: url)
         while true {
             let finalPass = stop()
             do {
                 while true {
-                    let fold = try await withLibPQ(url) { try RollupFolder().fold($0) }
+                    let fold = try await session.run { try RollupFolder().fold($0) }
                     if !fold.unreadable.isEmpty {
                         logger.error(
                             "unreadable rollup deltas skipped",
@@ -251,15 +264,13 @@ public final class IngestService: Service, Sendable {
     /// Folds stored alerts into incidents a few times a second until `stop` says so, and once more
     /// before returning. Outside the flush transaction, so incident work never delays an alert.
     private func foldIncidents(until stop: @escaping @Sendable () -> Bool) async {
+        let session = LibPQSession(url: url)
         while true {
             let finalPass = stop()
             do {
-                while try await withLibPQ(
-                    url,
-                    { connection in
-                        Int(try connection.execute("SELECT fold_alerts_into_incidents(5000)")[0][0] ?? "0") ?? 0
-                    }
-                ) >= 5000 {}
+                while try await session.run({ connection in
+                    Int(try connection.execute("SELECT fold_alerts_into_incidents(5000)")[0][0] ?? "0") ?? 0
+                }) >= 5000 {}
             } catch is CancellationError {
                 // Stopping: the final pass folds what is left.
             } catch {

@@ -37,7 +37,11 @@ public final class PipelineStats: Sendable {
     public let flushes = Counter()
     public let payloadBytes = Counter()
     public let rawBytes = Counter()
-    public let transactionNanoseconds = Counter()
+    /// Per batch: encoding, compressing and committing it.
+    public let flushDuration = LatencyHistogram()
+    /// Per batch: from its oldest event's arrival to the commit (ingest → durable inside the
+    /// daemon; a gateway's acknowledgement follows at once).
+    public let batchWait = LatencyHistogram()
     public let failedTransactions = Counter()
     /// Alerts by rule, in ``AlertRule/allCases`` order.
     public let alerts: [Counter] = AlertRule.allCases.map { _ in Counter() }

@@ -25,6 +25,13 @@ public final class ClientSocket: @unchecked Sendable {
         guard fd >= 0 else { throw SendError("socket: \(String(cString: strerror(errno)))") }
         var timeout = timeval(tv_sec: receiveTimeoutSeconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        if transport == .tcp {
+            // Each write is a whole frame, so send it at once: with Nagle's algorithm a small frame
+            // (one scan) written behind a large one waits for the server's delayed ACK, up to 40 ms
+            // on Linux. Gateways should do the same (docs/protocol.md).
+            var noDelay: Int32 = 1
+            setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &noDelay, socklen_t(MemoryLayout<Int32>.size))
+        }
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))

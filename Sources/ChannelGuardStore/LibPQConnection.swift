@@ -51,6 +51,43 @@ public final class LibPQConnection {
         return try rows(of: result, sql: sql)
     }
 
+    /// A statement parameter: text (or NULL), or bytes sent in binary format (for `bytea`).
+    public enum Parameter {
+        case text(String?)
+        case bytes([UInt8])
+    }
+
+    /// Runs one statement with text and binary parameters and returns its rows as text.
+    @discardableResult
+    public func execute(_ sql: String, parameters: [Parameter]) throws(StoreError) -> [[String?]] {
+        var values: [UnsafeMutablePointer<CChar>?] = []
+        var lengths: [Int32] = []
+        var formats: [Int32] = []
+        values.reserveCapacity(parameters.count)
+        defer { for pointer in values { free(pointer) } }
+        for parameter in parameters {
+            switch parameter {
+            case .text(let text):
+                values.append(text.map { strdup($0) } ?? nil)
+                lengths.append(0)
+                formats.append(0)
+            case .bytes(let bytes):
+                let copy = malloc(max(bytes.count, 1))!.assumingMemoryBound(to: CChar.self)
+                bytes.withUnsafeBytes { raw in
+                    if let base = raw.baseAddress { memcpy(copy, base, bytes.count) }
+                }
+                values.append(copy)
+                lengths.append(Int32(bytes.count))
+                formats.append(1)
+            }
+        }
+        let pointers = values.map { UnsafePointer<CChar>($0) }
+        guard let result = PQexecParams(connection, sql, Int32(parameters.count), nil, pointers, lengths, formats, 0)
+        else { throw failure(.queryFailed, sql) }
+        defer { PQclear(result) }
+        return try rows(of: result, sql: sql)
+    }
+
     /// Streams a binary COPY: runs `sql` (a `COPY … FROM STDIN (FORMAT binary)`), lets `body` write
     /// rows into the sink (sent to the server in chunks of about 1 MiB), and returns the number of
     /// rows the server stored. An error in `body` aborts the COPY, so nothing of it is stored.

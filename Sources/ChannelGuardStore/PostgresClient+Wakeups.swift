@@ -3,13 +3,15 @@ import PostgresNIO
 import ServiceLifecycle
 
 extension PostgresClient {
-    /// Runs `work` whenever a notification on `channel` arrives and every `interval` (to catch up
-    /// after a gap), one run at a time; `tick` runs on every interval. Graceful shutdown lets the
-    /// run in progress finish, then returns. For services that re-read the database when something
-    /// changed: the live alert feed and the webhook dispatcher.
+    /// Runs `work` whenever a notification on `channel` arrives, whenever `nudges` yields (a
+    /// change made in this process, known before its notification arrives) and every `interval` (to
+    /// catch up after a gap), one run at a time; `tick` runs on every interval. Graceful shutdown
+    /// lets the run in progress finish, then returns. For services that re-read the database when
+    /// something changed: the live alert feed and the webhook dispatcher.
     public func runOnWakeups(
         _ channel: String,
         every interval: Duration,
+        nudges: AsyncStream<Void>? = nil,
         logger: Logger,
         tick: @escaping @Sendable () -> Void = {},
         _ work: @escaping @Sendable () async -> Void
@@ -17,6 +19,11 @@ extension PostgresClient {
         let (wakes, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.wakeOnNotifications(channel, wake: wake, logger: logger) }
+            if let nudges {
+                group.addTask {
+                    for await _ in nudges { wake.yield() }
+                }
+            }
             group.addTask {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: interval)

@@ -130,6 +130,65 @@ import Testing
         }
     }
 
+    /// A flush of this process tells the hub at once (``AlertHub/alertsStored()``): the hub reads
+    /// the new alert without waiting for a notification or its catch-up interval.
+    @Test(.database, .timeLimit(.minutes(1))) func aCommitInThisProcessReachesTheFeedWithoutANotification() async throws
+    {
+        let database = try TestDatabase.require()
+        let setup = try database.connect()
+        let client = PostgresClient(configuration: database.url.postgresClientConfiguration())
+        // No NOTIFY is sent below, and the catch-up interval outlasts the test.
+        let hub = AlertHub(
+            client: client,
+            configuration: .init(catchUpInterval: .seconds(3600)),
+            logger: Logger(label: "hub-test")
+        )
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            group.addTask { try await hub.run() }
+            let principal = Principal(accountID: 1, username: "a", role: .admin, distributorID: nil)
+            let subscription = await hub.subscribe(filter: AlertFilter(), principal: principal)
+            let received = ReceivedIDs()
+            let reader = Task {
+                for await event in subscription.events where event.id > 0 {
+                    received.ids.withLock { $0.append(event.id) }
+                }
+            }
+            func store() throws -> Int64 {
+                let inserted = try setup.execute(
+                    """
+                    INSERT INTO alerts (rule, severity, scanned_at, step, gtin, scan_region)
+                    VALUES ('unknown_code', 'medium', now(), 'sell', '06901234567892', '110105') RETURNING id
+                    """
+                )
+                return try #require(inserted.first?.first.flatMap { $0.flatMap { Int64($0) } })
+            }
+            func waitFor(_ count: Int) async throws {
+                let deadline = ContinuousClock.now + .seconds(10)
+                while received.ids.withLock({ $0.count }) < count, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+            }
+            // The first one is announced as other nodes announce theirs: once it arrives, the
+            // hub listens and its start-up read is behind it.
+            let announced = try store()
+            try setup.execute("NOTIFY channelguard_alerts")
+            try await waitFor(1)
+            #expect(received.ids.withLock { $0 } == [announced])
+            try await Task.sleep(for: .milliseconds(300))
+
+            // Stored but not announced: the feed does not know yet, until this process says so.
+            let quiet = try store()
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(received.ids.withLock { $0 } == [announced])
+            hub.alertsStored()
+            try await waitFor(2)
+            #expect(received.ids.withLock { $0 } == [announced, quiet])
+            reader.cancel()
+            group.cancelAll()
+        }
+    }
+
     @Test func aSlowSubscriberIsDroppedWithoutHoldingUpTheFeed() async throws {
         let client = PostgresClient(
             configuration: .init(host: "127.0.0.1", username: "nobody", password: nil, database: nil, tls: .disable)
@@ -186,4 +245,9 @@ final class Received: Sendable {
     }
     var count: Int { messages.withLock { $0.count } }
     var all: [String] { messages.withLock { $0 } }
+}
+
+/// Alert ids a test's reader task has seen.
+private final class ReceivedIDs: Sendable {
+    let ids = Mutex<[Int64]>([])
 }

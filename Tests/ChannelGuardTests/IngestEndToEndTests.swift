@@ -210,6 +210,12 @@ import Testing
             let expected = frames.count * IngestOutageTests.eventsPerFrame
             #expect(try await IngestHarness.wait(seconds: 10) { service.stats.stored.count >= expected })
             #expect(try await IngestHarness.wait(seconds: 10) { service.stats.duplicateFrames.count >= 1 })
+            // Every commit is timed: one flush-duration and one batch-wait observation per batch.
+            let flushes = service.stats.flushes.count
+            let text = service.prometheusText()
+            #expect(flushes > 0)
+            #expect(text.contains("channelguard_flush_duration_seconds_count \(flushes)\n"))
+            #expect(text.contains("channelguard_batch_wait_seconds_bucket{le=\"+Inf\"} \(flushes)\n"))
         }
         let after = Int(try connection.execute("SELECT sum(event_count) FROM scan_batches")[0][0] ?? "0")!
         #expect(after - before == 10 * IngestOutageTests.eventsPerFrame)

@@ -70,6 +70,9 @@ public final class AlertHub: Service, Sendable {
     let configuration: Configuration
     let logger: Logger
     private let state = Mutex(State())
+    /// Wakes from this process: a flush that stored alerts (``alertsStored()``).
+    private let nudges: AsyncStream<Void>
+    private let nudge: AsyncStream<Void>.Continuation
     /// Subscribers dropped for being slow, and alerts published.
     public let droppedSubscribers = Atomic<Int>(0)
     public let published = Atomic<Int>(0)
@@ -78,6 +81,14 @@ public final class AlertHub: Service, Sendable {
         self.client = client
         self.configuration = configuration
         self.logger = logger
+        (nudges, nudge) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Tells the hub that this process just committed alerts, so it reads them at once instead of
+    /// waiting for their `NOTIFY` to come back from the database (a wake-up fewer on the way to
+    /// the stream). Alerts committed elsewhere still arrive by `NOTIFY`.
+    public func alertsStored() {
+        nudge.yield()
     }
 
     /// Subscribes; until the hub has read its starting point, waits for it.
@@ -140,6 +151,7 @@ public final class AlertHub: Service, Sendable {
         await client.runOnWakeups(
             "channelguard_alerts",
             every: configuration.catchUpInterval,
+            nudges: nudges,
             logger: logger,
             tick: { [self] in tick() },
             { [self] in
@@ -159,6 +171,7 @@ public final class AlertHub: Service, Sendable {
             return Array(state.subscribers.values)
         }
         for subscriber in subscribers { subscriber.continuation.finish() }
+        nudge.finish()
     }
 
     private func newestID() async throws -> Int64 {
@@ -180,32 +193,13 @@ public final class AlertHub: Service, Sendable {
     func catchUp() async throws {
         while true {
             let last = state.withLock { $0.lastID }
-            let rows = try await client.query(
-                """
-                SELECT id, rule, severity, scan_region::text, distributor_path, incident_id, body
-                FROM api_alerts WHERE id > \(last) ORDER BY id LIMIT 2000
-                """,
-                logger: logger
-            )
             var events: [Event] = []
-            for try await (id, rule, severity, region, path, incident, body) in rows.decode(
-                (Int64, String, String, String, [Int64]?, Int64?, String).self
-            ) {
-                events.append(
-                    Event(
-                        id: id,
-                        rule: rule,
-                        severity: severity,
-                        region: region,
-                        distributorPath: path,
-                        incident: incident,
-                        body: body
-                    )
-                )
+            for try await event in try await client.execute(AlertsAfter(last: last), logger: logger) {
+                events.append(event)
             }
             guard !events.isEmpty else { return }
             publish(events)
-            if events.count < 2000 { return }
+            if events.count < AlertsAfter.limit { return }
         }
     }
 
@@ -235,4 +229,39 @@ public final class AlertHub: Service, Sendable {
 /// A shareable atomic flag: set when the hub drops a subscriber.
 final class DropFlag: Sendable {
     let value = Atomic<Bool>(false)
+}
+
+/// The stored alerts after an id, as the feed publishes them: a prepared statement, so the
+/// server plans it once per connection instead of on every wake-up (1–2 ms each, many times a
+/// second under load).
+struct AlertsAfter: PostgresPreparedStatement {
+    static let limit = 2000
+    static let sql = """
+        SELECT id, rule, severity, scan_region::text, distributor_path, incident_id, body
+        FROM api_alerts WHERE id > $1 ORDER BY id LIMIT \(limit)
+        """
+    typealias Row = AlertHub.Event
+
+    var last: Int64
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 1)
+        bindings.append(last)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> AlertHub.Event {
+        let (id, rule, severity, region, path, incident, body) = try row.decode(
+            (Int64, String, String, String, [Int64]?, Int64?, String).self
+        )
+        return AlertHub.Event(
+            id: id,
+            rule: rule,
+            severity: severity,
+            region: region,
+            distributorPath: path,
+            incident: incident,
+            body: body
+        )
+    }
 }
