@@ -57,7 +57,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Small C helpers: cache prefetch, hardware CRC-32C.
+        // Small C helpers: cache prefetch, hardware CRC-32C, many datagrams per system call.
         .target(name: "CChannelGuardSupport"),
         // The serial index: an adaptive radix tree of serial → binding, ranges, cartons, snapshots.
         .target(
@@ -120,7 +120,7 @@ let package = Package(
         .target(
             name: "ChannelGuardLoad",
             dependencies: [
-                "ChannelGuardCodes", "ChannelGuardStore", "ChannelGuardIngest",
+                "ChannelGuardCodes", "ChannelGuardStore", "ChannelGuardIngest", "CChannelGuardSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings

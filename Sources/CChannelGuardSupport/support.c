@@ -1,6 +1,11 @@
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE  // sendmmsg
+#endif
 #include "channelguard_support.h"
 
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -50,4 +55,34 @@ uint32_t cg_crc32c(uint32_t crc, const void *bytes, size_t count) {
     if (__builtin_cpu_supports("sse4.2")) return ~crc32c_sse42(crc, p, count);
 #endif
     return ~crc32c_table(crc, p, count);
+}
+
+int cg_send_datagrams(int descriptor, const void *const *buffers, const size_t *lengths, unsigned int count) {
+#if defined(__linux__)
+    enum { batch = 64 };
+    struct mmsghdr messages[batch];
+    struct iovec vectors[batch];
+    unsigned int sent = 0;
+    while (sent < count) {
+        unsigned int n = count - sent < batch ? count - sent : batch;
+        for (unsigned int i = 0; i < n; i++) {
+            vectors[i].iov_base = (void *)buffers[sent + i];
+            vectors[i].iov_len = lengths[sent + i];
+            memset(&messages[i].msg_hdr, 0, sizeof(messages[i].msg_hdr));
+            messages[i].msg_hdr.msg_iov = &vectors[i];
+            messages[i].msg_hdr.msg_iovlen = 1;
+        }
+        int result = sendmmsg(descriptor, messages, n, MSG_NOSIGNAL);
+        if (result < 0) return sent > 0 ? (int)sent : -1;
+        sent += (unsigned int)result;
+        if ((unsigned int)result < n) break;
+    }
+    return (int)sent;
+#else
+    unsigned int sent = 0;
+    for (; sent < count; sent++) {
+        if (send(descriptor, buffers[sent], lengths[sent], 0) < 0) return sent > 0 ? (int)sent : -1;
+    }
+    return (int)sent;
+#endif
 }

@@ -9,11 +9,19 @@ import Crypto
 public struct BinaryFrameDecoder: Sendable {
     /// The HMAC secret of a gateway id; `nil` for an unknown or disabled gateway.
     public typealias SecretLookup = @Sendable (UInt32) -> [UInt8]?
+    /// The prepared HMAC key of a gateway id; `nil` for an unknown or disabled gateway.
+    public typealias KeyLookup = @Sendable (UInt32) -> FrameKey?
 
-    private let secrets: SecretLookup
+    private let keys: KeyLookup
 
+    /// A decoder that prepares the gateway's key for every frame (tools and tests).
     public init(secrets: @escaping SecretLookup) {
-        self.secrets = secrets
+        keys = { secrets($0).map { FrameKey(secret: $0) } }
+    }
+
+    /// A decoder that looks up keys prepared beforehand (the daemon: once per reference-data change).
+    public init(keys: @escaping KeyLookup) {
+        self.keys = keys
     }
 
     /// Decodes one whole frame (length prefix included). Record numbers count from `firstRecord`.
@@ -78,7 +86,7 @@ public struct BinaryFrameDecoder: Sendable {
             throw CodeRejection(.badFrame, at: 6, "at most \(BinaryFrame.maximumRecords) records a frame")
         }
         let gatewayID = WireReader.uint32(frame, 8)
-        guard let secret = secrets(gatewayID) else {
+        guard let key = keys(gatewayID) else {
             throw CodeRejection(.unknownGateway, at: 8, "gateway \(gatewayID) is not registered")
         }
         let payloadLength = Int(WireReader.uint32(frame, 20))
@@ -88,13 +96,7 @@ public struct BinaryFrameDecoder: Sendable {
         }
         let authenticated = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(frame)[4..<tagStart])
         let tag = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(frame)[tagStart...])
-        guard
-            HMAC<SHA256>.isValidAuthenticationCode(
-                tag,
-                authenticating: authenticated,
-                using: SymmetricKey(data: secret)
-            )
-        else {
+        guard key.isValid(tag: tag, for: authenticated) else {
             throw CodeRejection(
                 .badSignature,
                 at: tagStart,

@@ -3,11 +3,11 @@ import Crypto
 /// Builds version-1 binary frames for one gateway: what a gateway (and `channelguard send`) sends.
 public struct BinaryFrameEncoder: Sendable {
     public let gatewayID: UInt32
-    private let secret: [UInt8]
+    private let key: FrameKey
 
     public init(gatewayID: UInt32, secret: [UInt8]) {
         self.gatewayID = gatewayID
-        self.secret = secret
+        key = FrameKey(secret: secret)
     }
 
     /// Encodes the events `indices` of `batch` as one frame.
@@ -54,7 +54,7 @@ public struct BinaryFrameEncoder: Sendable {
         frame.appendBigEndian(sequence)
         frame.appendBigEndian(UInt32(body.count))
         frame.append(contentsOf: body)
-        let tag = HMAC<SHA256>.authenticationCode(for: frame[4...], using: SymmetricKey(data: secret))
+        let tag = frame.withUnsafeBytes { key.tag(UnsafeRawBufferPointer(rebasing: $0[4...])) }
         frame.append(contentsOf: tag)
         return frame
     }

@@ -33,7 +33,7 @@ public struct FrameRouter {
         self.index = index
         self.reference = reference
         self.stats = stats
-        frames = BinaryFrameDecoder(secrets: { reference.current.secret(of: $0) })
+        frames = BinaryFrameDecoder(keys: { reference.current.frameKey(of: $0) })
         pending = Array(repeating: ScanBatch(), count: shards.count)
         pendingFrames = Array(repeating: [], count: shards.count)
         pendingKeys = Array(repeating: [], count: shards.count)
@@ -62,7 +62,8 @@ public struct FrameRouter {
         if pendingEvents == 0 { pendingArrival = Monotonic.now() }
         guard case .success(let header) = decode(frame), scratch.count > 0 else { return }
         var touched: UInt64 = 0
-        eachEvent { event, key, shard in
+        let scratch = scratch
+        Self.eachEvent(of: scratch, shards: shards.count, index: index) { event, key, shard in
             pending[shard].append(eventAt: event, of: scratch)
             pendingKeys[shard].append(key)
             touched |= 1 << UInt64(shard)
@@ -138,7 +139,8 @@ public struct FrameRouter {
         }
         var parts = [ScanBatch?](repeating: nil, count: count)
         var partKeys = [[IndexKey]](repeating: [], count: count)
-        eachEvent { event, key, shard in
+        let scratch = scratch
+        Self.eachEvent(of: scratch, shards: count, index: index) { event, key, shard in
             if parts[shard] == nil {
                 var part = ScanBatch()
                 part.reserveCapacity(events: scratch.count / count + 8, textBytes: 0)
@@ -158,21 +160,27 @@ public struct FrameRouter {
         return mask
     }
 
-    /// Calls `body` with each event of the scratch batch, its index key and its shard (the key is
-    /// handed on with the event, so the shard does not build it again).
-    private func eachEvent(_ body: (_ event: Int, _ key: IndexKey, _ shard: Int) -> Void) {
-        let kinds = scratch.kinds
-        let numbers = scratch.keys
-        let serials = scratch.serials
-        scratch.text.withUnsafeBufferPointer { text in
-            for event in 0..<scratch.count {
+    /// Calls `body` with each event of `batch`, its index key and its shard (the key is handed on
+    /// with the event, so the shard does not build it again). Static, with the batch passed in: as
+    /// a method it would copy the whole router for every frame, because `body` changes the router.
+    private static func eachEvent(
+        of batch: ScanBatch,
+        shards: Int,
+        index: SerialIndex,
+        _ body: (_ event: Int, _ key: IndexKey, _ shard: Int) -> Void
+    ) {
+        let kinds = batch.kinds
+        let numbers = batch.keys
+        let serials = batch.serials
+        batch.text.withUnsafeBufferPointer { text in
+            for event in 0..<batch.count {
                 let range = serials[event]
                 let key = IndexKey(
                     decoded: kinds[event],
                     number: numbers[event],
                     serial: UnsafeBufferPointer(rebasing: text[Int(range.start)..<Int(range.end)])
                 )
-                body(event, key, shards.count == 1 ? 0 : index.shardNumber(key))
+                body(event, key, shards == 1 ? 0 : index.shardNumber(key))
             }
         }
     }

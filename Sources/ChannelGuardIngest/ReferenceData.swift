@@ -1,3 +1,4 @@
+import ChannelGuardCodes
 import ChannelGuardTerritory
 
 /// The reference data the pipeline checks scans against, besides the serial index: gateways and
@@ -54,6 +55,8 @@ public final class ReferenceData: Sendable {
     }
 
     public let gateways: [UInt32: Gateway]
+    /// The prepared HMAC keys of the active gateways.
+    let frameKeys: [UInt32: FrameKey]
     /// Territory grants by distributor id.
     public let grants: [Int64: [Grant]]
     /// Distributor ids by code (scan parties name distributors by code).
@@ -75,6 +78,7 @@ public final class ReferenceData: Sendable {
         catalog: RegionCatalog = .bundled
     ) {
         self.gateways = Dictionary(gateways.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
+        frameKeys = self.gateways.compactMapValues { $0.active ? FrameKey(secret: $0.secret) : nil }
         self.grants = grants
         self.distributorIDs = distributorIDs
         self.floors = floors
@@ -92,6 +96,11 @@ public final class ReferenceData: Sendable {
     public func secret(of gateway: UInt32) -> [UInt8]? {
         guard let found = gateways[gateway], found.active else { return nil }
         return found.secret
+    }
+
+    /// The prepared HMAC key of an active gateway.
+    public func frameKey(of gateway: UInt32) -> FrameKey? {
+        frameKeys[gateway]
     }
 
     /// Whether a six-digit code is a region of the catalogue.

@@ -26,6 +26,9 @@ struct LoadConnection {
         let done = Atomic<Bool>(false)
     }
 
+    /// Datagrams handed to the kernel per system call (UDP).
+    static let datagramsPerCall = 64
+
     func run() throws {
         let tcp = options.transport == .tcp
         let socket = try ClientSocket(
@@ -47,49 +50,62 @@ struct LoadConnection {
         var sequence = gateway.nextSequence
         var sentEvents = 0
         var frame = 0
+        var packed: [UInt8] = []
+        var lengths: [Int] = []
         while true {
             let now = Monotonic.now()
             if now >= end { break }
+            // UDP sends up to 64 datagrams per system call; TCP one frame per write.
+            var budget = tcp ? 1 : Self.datagramsPerCall
             if let rate {
-                let allowed = Double(rate) * Double(now - begin) / 1e9
-                if Double(sentEvents) >= allowed {
+                let owed = Int(Double(rate) * Double(now - begin) / 1e9) - sentEvents
+                if owed <= 0 {
                     usleep(200)
                     continue
                 }
+                budget = min(budget, max(1, owed / frames.eventsPerFrame))
             }
             if tcp, window.pending.withLock({ $0.count }) >= options.window {
                 usleep(50)
                 continue
             }
-            let bytes: [UInt8]
-            let events: Int
-            if let diversion = state.diversionDue(share: options.diversionShare) {
-                bytes = try LoadFrames.diversion(
-                    diversion,
-                    encoder: encoder,
-                    sequence: sequence,
-                    time: Monotonic.wallMilliseconds()
-                )
-                events = 1
-                state.diversionSent(diversion, at: Monotonic.now())
-            } else {
-                bytes = encoder.signedFrame(
-                    body: frames.bodies[frame % frames.bodies.count],
-                    flags: [],
-                    recordCount: frames.eventsPerFrame,
-                    sequence: sequence
-                )
-                events = frames.eventsPerFrame
-                frame += 1
+            packed.removeAll(keepingCapacity: true)
+            lengths.removeAll(keepingCapacity: true)
+            for _ in 0..<budget {
+                let bytes: [UInt8]
+                let events: Int
+                if let diversion = state.diversionDue(share: options.diversionShare) {
+                    bytes = try LoadFrames.diversion(
+                        diversion,
+                        encoder: encoder,
+                        sequence: sequence,
+                        time: Monotonic.wallMilliseconds()
+                    )
+                    events = 1
+                    state.diversionSent(diversion, at: Monotonic.now())
+                } else {
+                    bytes = encoder.signedFrame(
+                        body: frames.bodies[frame % frames.bodies.count],
+                        flags: [],
+                        recordCount: frames.eventsPerFrame,
+                        sequence: sequence
+                    )
+                    events = frames.eventsPerFrame
+                    frame += 1
+                }
+                if tcp {
+                    window.pending.withLock { $0.append((sequence, Monotonic.now(), events)) }
+                    state.inFlight(1)
+                    try socket.send(bytes)
+                } else {
+                    packed.append(contentsOf: bytes)
+                    lengths.append(bytes.count)
+                }
+                sequence += 1
+                sentEvents += events
+                state.sent(events)
             }
-            if tcp {
-                window.pending.withLock { $0.append((sequence, Monotonic.now(), events)) }
-                state.inFlight(1)
-            }
-            try socket.send(bytes)
-            sequence += 1
-            sentEvents += events
-            state.sent(events)
+            if !lengths.isEmpty { try socket.send(packed: packed, lengths: lengths) }
         }
         if let reader {
             // Wait for the acknowledgements of everything sent (bounded).

@@ -1,5 +1,6 @@
-// Small machine helpers the Swift standard library does not expose: a cache prefetch hint and a
-// hardware CRC-32C. Everything here is portable C with a plain fallback.
+// Small machine helpers the Swift standard library does not expose: a cache prefetch hint, a
+// hardware CRC-32C and sending many datagrams in one call. Everything here is portable C with a
+// plain fallback.
 #ifndef CHANNELGUARD_SUPPORT_H
 #define CHANNELGUARD_SUPPORT_H
 
@@ -17,5 +18,10 @@ void cg_release_free_memory(void);
 /// CRC-32C (Castagnoli) of `count` bytes, continuing from `crc` (start with 0).
 /// Uses the SSE 4.2 instruction when the CPU has it, else a table.
 uint32_t cg_crc32c(uint32_t crc, const void *bytes, size_t count);
+
+/// Sends `count` datagrams on a connected socket, as many as it can in one system call (Linux
+/// `sendmmsg`; one `send` each elsewhere). Returns how many were sent, or -1 with `errno` set when
+/// not even the first was.
+int cg_send_datagrams(int descriptor, const void *const *buffers, const size_t *lengths, unsigned int count);
 
 #endif
