@@ -7,18 +7,24 @@ public enum RollupDeltas {
     static let cellBytes = 34
 
     public static func encode(_ cells: [RollupKey: Int64]) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(cells.count * cellBytes)
-        for (key, scans) in cells {
-            out.appendLittleEndian(key.hour)
-            out.appendLittleEndian(key.distributor)
-            out.appendLittleEndian(key.city)
-            out.appendLittleEndian(key.gtin)
-            out.append(BinaryFrame.stepCode(key.step))
-            out.append(key.inTerritory ? 1 : 0)
-            out.appendLittleEndian(UInt32(clamping: scans))
+        // Stored in place into a buffer of the final size: appending field by field (a capacity
+        // check per field) was 6.7 % of the daemon's time at 1 M events/s, with about one cell per
+        // event under the load generator's workload.
+        [UInt8](unsafeUninitializedCapacity: cells.count * cellBytes) { buffer, count in
+            let raw = UnsafeMutableRawBufferPointer(buffer)
+            var offset = 0
+            for (key, scans) in cells {
+                raw.storeBytes(of: key.hour.littleEndian, toByteOffset: offset, as: Int64.self)
+                raw.storeBytes(of: key.distributor.littleEndian, toByteOffset: offset + 8, as: Int64.self)
+                raw.storeBytes(of: key.city.littleEndian, toByteOffset: offset + 16, as: UInt32.self)
+                raw.storeBytes(of: key.gtin.littleEndian, toByteOffset: offset + 20, as: UInt64.self)
+                raw[offset + 28] = BinaryFrame.stepCode(key.step)
+                raw[offset + 29] = key.inTerritory ? 1 : 0
+                raw.storeBytes(of: UInt32(clamping: scans).littleEndian, toByteOffset: offset + 30, as: UInt32.self)
+                offset += cellBytes
+            }
+            count = offset
         }
-        return out
     }
 
     /// Adds the cells of an encoded delta to `into`; `false` when the bytes are not deltas.

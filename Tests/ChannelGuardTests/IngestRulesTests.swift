@@ -132,6 +132,29 @@ import Testing
         #expect(!RollupDeltas.merge([1, 2, 3], into: &merged))
     }
 
+    /// The stored layout, byte by byte: deltas written by earlier versions must stay readable.
+    @Test func rollupDeltaLayoutIsFixed() {
+        let key = RollupKey(
+            hour: 0x0102_0304_0506_0708,
+            distributor: 0x1112_1314_1516_1718,
+            city: 0x2122_2324,
+            gtin: 0x3132_3334_3536_3738,
+            step: .sell,
+            inTerritory: true
+        )
+        let bytes = RollupDeltas.encode([key: 0x4142_4344])
+        #expect(
+            bytes == [
+                0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01, 0x18, 0x17, 0x16, 0x15, 0x14, 0x13, 0x12, 0x11,
+                0x24, 0x23, 0x22, 0x21, 0x38, 0x37, 0x36, 0x35, 0x34, 0x33, 0x32, 0x31,
+                BinaryFrame.stepCode(.sell), 1, 0x44, 0x43, 0x42, 0x41,
+            ]
+        )
+        #expect(RollupDeltas.encode([:]).isEmpty)
+        // Counts beyond 32 bits are clamped, not wrapped.
+        #expect(RollupDeltas.encode([key: 1 << 40]).suffix(4) == [0xFF, 0xFF, 0xFF, 0xFF])
+    }
+
     @Test func acknowledgementsWaitForEveryShardInOrder() {
         var tracker = AckTracker(shards: 2)
         #expect(tracker.accepted(sequence: 1, shards: 0b11, rejectedRecords: 0) == nil)
