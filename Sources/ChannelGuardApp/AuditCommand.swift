@@ -13,7 +13,7 @@ struct AuditCommand: AsyncParsableCommand {
         discussion: """
             Units shipped, downstream scans, the share in territory, diverted units by destination \
             (the province → province flow matrix), top diverters, the daily trend and the incidents. \
-            Scans come from the folded rollups: a serve that is running folds them every 5 seconds.
+            Scans come from the folded rollups: a serve that is running folds them every 30 seconds.
             """
     )
 

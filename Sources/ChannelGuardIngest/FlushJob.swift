@@ -39,7 +39,7 @@ public struct FlushJob: Sendable {
     public var parts: [ScanLogFormat.Part] = []
     public var eventCount = 0
     public var alerts: [ScanAlert] = []
-    public var rollups: [RollupKey: Int64] = [:]
+    public var rollups = RollupCells()
     /// The highest frame sequence per gateway.
     public var offsets: [UInt32: UInt64] = [:]
     /// Connections waiting for this job, with the highest sequence of theirs it holds.

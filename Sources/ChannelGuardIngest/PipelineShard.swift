@@ -226,7 +226,7 @@ public final class PipelineShard: @unchecked Sendable {
             step: step,
             inTerritory: inside
         )
-        job.rollups[key, default: 0] += 1
+        job.rollups.add(key, 1)
     }
 
     private func raise(
@@ -281,7 +281,7 @@ public final class PipelineShard: @unchecked Sendable {
         writer.submit(job)
         job = FlushJob(shard: number)
         // The next job will hold about as many cells: no rehashing while it fills.
-        job.rollups.reserveCapacity(cells)
+        job.rollups = RollupCells(minimumCapacity: cells)
         lastFlush = Monotonic.now()
     }
 }

@@ -6,7 +6,7 @@ import ChannelGuardCodes
 public enum RollupDeltas {
     static let cellBytes = 34
 
-    public static func encode(_ cells: [RollupKey: Int64]) -> [UInt8] {
+    public static func encode(_ cells: RollupCells) -> [UInt8] {
         // Stored in place into a buffer of the final size: appending field by field (a capacity
         // check per field) was 6.7 % of the daemon's time at 1 M events/s, with about one cell per
         // event under the load generator's workload.
@@ -28,7 +28,7 @@ public enum RollupDeltas {
     }
 
     /// Adds the cells of an encoded delta to `into`; `false` when the bytes are not deltas.
-    public static func merge(_ bytes: [UInt8], into cells: inout [RollupKey: Int64]) -> Bool {
+    public static func merge(_ bytes: [UInt8], into cells: inout RollupCells) -> Bool {
         guard bytes.count % cellBytes == 0 else { return false }
         return bytes.withUnsafeBytes { raw in
             for start in stride(from: 0, to: raw.count, by: cellBytes) {
@@ -44,7 +44,7 @@ public enum RollupDeltas {
                     step: step,
                     inTerritory: raw[start + 29] != 0
                 )
-                cells[key, default: 0] += Int64(load(30, UInt32.self))
+                cells.add(key, Int64(load(30, UInt32.self)))
             }
             return true
         }

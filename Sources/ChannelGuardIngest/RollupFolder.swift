@@ -34,7 +34,7 @@ public struct RollupFolder: Sendable {
                 try connection.execute("COMMIT")
                 return Fold(batches: 0, cells: 0, unreadable: [])
             }
-            var cells: [RollupKey: Int64] = [:]
+            var cells = RollupCells()
             var unreadable: [Int64] = []
             var ids: [Int64] = []
             for row in rows {

@@ -125,10 +125,10 @@ import Testing
                 inTerritory: false
             ): 1,
         ]
-        var merged: [RollupKey: Int64] = [:]
-        #expect(RollupDeltas.merge(RollupDeltas.encode(cells), into: &merged))
-        #expect(RollupDeltas.merge(RollupDeltas.encode(cells), into: &merged))
-        #expect(merged == cells.mapValues { $0 * 2 })
+        var merged = RollupCells()
+        #expect(RollupDeltas.merge(RollupDeltas.encode(RollupCells(cells)), into: &merged))
+        #expect(RollupDeltas.merge(RollupDeltas.encode(RollupCells(cells)), into: &merged))
+        #expect(merged.dictionary == cells.mapValues { $0 * 2 })
         #expect(!RollupDeltas.merge([1, 2, 3], into: &merged))
     }
 
@@ -142,7 +142,7 @@ import Testing
             step: .sell,
             inTerritory: true
         )
-        let bytes = RollupDeltas.encode([key: 0x4142_4344])
+        let bytes = RollupDeltas.encode(RollupCells([key: 0x4142_4344]))
         #expect(
             bytes == [
                 0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01, 0x18, 0x17, 0x16, 0x15, 0x14, 0x13, 0x12, 0x11,
@@ -150,9 +150,9 @@ import Testing
                 BinaryFrame.stepCode(.sell), 1, 0x44, 0x43, 0x42, 0x41,
             ]
         )
-        #expect(RollupDeltas.encode([:]).isEmpty)
+        #expect(RollupDeltas.encode(RollupCells()).isEmpty)
         // Counts beyond 32 bits are clamped, not wrapped.
-        #expect(RollupDeltas.encode([key: 1 << 40]).suffix(4) == [0xFF, 0xFF, 0xFF, 0xFF])
+        #expect(RollupDeltas.encode(RollupCells([key: 1 << 40])).suffix(4) == [0xFF, 0xFF, 0xFF, 0xFF])
     }
 
     @Test func acknowledgementsWaitForEveryShardInOrder() {
@@ -173,15 +173,14 @@ import Testing
 
     @Test func logFormatRoundTripsAndRefusesDamage() throws {
         var batch = ScanBatch()
-        LineProtocolDecoder().decode(
-            Array(
-                """
-                sell 440305 2026-11-23T20:00:00+08:00 (01)06901234567892(21)A1B2 price=1999.00 party=ST-440305 device=POS-7 seq=9
-                ship 440305 1795435200000 (00)106141411234567897 party=DEALER lat=22.5 lon=113.9
-                """.utf8
-            ).withUnsafeBufferPointer { $0 },
-            into: &batch
+        let lines = Array(
+            """
+            sell 440305 2026-11-23T20:00:00+08:00 (01)06901234567892(21)A1B2 price=1999.00 party=ST-440305 device=POS-7 seq=9
+            ship 440305 1795435200000 (00)106141411234567897 party=DEALER lat=22.5 lon=113.9
+            """.utf8
         )
+        // The pointer is used inside the closure only (returning it would let it dangle).
+        lines.withUnsafeBufferPointer { LineProtocolDecoder().decode($0, into: &batch) }
         try #require(batch.count == 2)
         var second = ScanBatch()
         second.append(eventAt: 0, of: batch)
