@@ -10,30 +10,9 @@ extension LibPQConnection {
             throw failure(.queryFailed, sql)
         }
         defer { PQclear(result) }
-        switch PQresultStatus(result) {
-        case PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
-            return []
-        case PGRES_TUPLES_OK:
-            let rowCount = PQntuples(result)
-            let columnCount = PQnfields(result)
-            var rows: [[[UInt8]?]] = []
-            rows.reserveCapacity(Int(rowCount))
-            for row in 0..<rowCount {
-                var values: [[UInt8]?] = []
-                for column in 0..<columnCount {
-                    if PQgetisnull(result, row, column) == 1 {
-                        values.append(nil)
-                        continue
-                    }
-                    let length = Int(PQgetlength(result, row, column))
-                    let start = UnsafeRawPointer(PQgetvalue(result, row, column)!)
-                    values.append(Array(UnsafeRawBufferPointer(start: start, count: length)))
-                }
-                rows.append(values)
-            }
-            return rows
-        default:
-            throw StoreError(.queryFailed, Self.describe(result: result, sql: sql))
+        return try values(of: result, sql: sql) { result, row, column in
+            let length = Int(PQgetlength(result, row, column))
+            return Array(UnsafeRawBufferPointer(start: PQgetvalue(result, row, column), count: length))
         }
     }
 

@@ -166,20 +166,27 @@ public final class LibPQConnection {
     }
 
     private func rows(of result: OpaquePointer, sql: String) throws(StoreError) -> [[String?]] {
+        try values(of: result, sql: sql) { result, row, column in String(cString: PQgetvalue(result, row, column)) }
+    }
+
+    /// The rows of a result, each value read by `value` (`nil` for NULL); none for a command.
+    func values<Value>(
+        of result: OpaquePointer,
+        sql: String,
+        _ value: (OpaquePointer, Int32, Int32) -> Value
+    ) throws(StoreError) -> [[Value?]] {
         switch PQresultStatus(result) {
         case PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
             return []
         case PGRES_TUPLES_OK:
             let rowCount = PQntuples(result)
             let columnCount = PQnfields(result)
-            var rows: [[String?]] = []
+            var rows: [[Value?]] = []
             rows.reserveCapacity(Int(rowCount))
             for row in 0..<rowCount {
-                var values: [String?] = []
+                var values: [Value?] = []
                 for column in 0..<columnCount {
-                    values.append(
-                        PQgetisnull(result, row, column) == 1 ? nil : String(cString: PQgetvalue(result, row, column))
-                    )
+                    values.append(PQgetisnull(result, row, column) == 1 ? nil : value(result, row, column))
                 }
                 rows.append(values)
             }
