@@ -61,7 +61,13 @@ public final class AlertAnnouncer: Sendable {
             }
             guard !lines.isEmpty else { continue }
             do {
-                if connection == nil { connection = try LibPQConnection(url: url) }
+                if connection == nil {
+                    let opened = try LibPQConnection(url: url)
+                    // An announcement is a hint, not data (the alert is stored with its batch): its
+                    // commit need not wait for the WAL to reach the disk behind the batches.
+                    try opened.execute("SET synchronous_commit TO off")
+                    connection = opened
+                }
                 for payload in Self.pack(lines) {
                     try connection!.execute("SELECT pg_notify($1, $2)", [Self.channel, payload])
                 }

@@ -71,6 +71,10 @@ extension IngestService {
             name: "channelguard_flush_duration_seconds",
             help: "Encoding, compressing and committing one batch."
         )
+        out += stats.alertRaise.prometheusText(
+            name: "channelguard_alert_raise_seconds",
+            help: "From the arrival of the frame or datagrams holding a scan to its alert being raised."
+        )
         out += stats.batchWait.prometheusText(
             name: "channelguard_batch_wait_seconds",
             help: "From a batch's oldest event arriving to its commit (ingest to durable, inside the daemon)."

@@ -237,7 +237,8 @@ public final class IngestService: Service, Sendable {
     /// Folds stored rollup deltas into `scan_rollups_hourly` every few seconds until `stop` says so,
     /// and always once more (everything waiting) before returning.
     private func foldRollups(until stop: @escaping @Sendable () -> Bool) async {
-        let session = LibPQSession(url: url)
+        // In the background: seconds of CPU every fold at high rates, which should yield to the scans.
+        let session = LibPQSession(url: url, background: true)
         while true {
             let finalPass = stop()
             do {
@@ -256,7 +257,10 @@ public final class IngestService: Service, Sendable {
             } catch {
                 logger.warning("rollup fold failed; retrying", metadata: ["error": "\(error)"])
             }
-            if finalPass { return }
+            if finalPass {
+                await session.close()
+                return
+            }
             try? await Task.sleep(for: .nanoseconds(configuration.pipeline.rollupFoldNanoseconds))
         }
     }

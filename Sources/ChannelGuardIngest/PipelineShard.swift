@@ -77,7 +77,10 @@ public final class PipelineShard: @unchecked Sendable {
                 start = frame.end
             }
         }
-        if let announcer, job.alerts.count > alertsBefore { announcer.announce(job.alerts[alertsBefore...]) }
+        if job.alerts.count > alertsBefore {
+            stats.alertRaise.record(nanoseconds: Monotonic.now() &- part.arrival)
+            announcer?.announce(job.alerts[alertsBefore...])
+        }
         if job.eventCount >= configuration.maximumBatchEvents {
             flush()
         } else if !job.alerts.isEmpty, writer.depth == 0,

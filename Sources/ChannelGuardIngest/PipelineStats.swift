@@ -42,6 +42,9 @@ public final class PipelineStats: Sendable {
     /// Per batch: from its oldest event's arrival to the commit (ingest → durable inside the
     /// daemon; a gateway's acknowledgement follows at once).
     public let batchWait = LatencyHistogram()
+    /// Per part that raised alerts: from its arrival to the alerts being raised (scan → alert
+    /// inside the daemon, before the announcement and the commit).
+    public let alertRaise = LatencyHistogram()
     public let failedTransactions = Counter()
     /// Alerts by rule, in ``AlertRule/allCases`` order.
     public let alerts: [Counter] = AlertRule.allCases.map { _ in Counter() }

@@ -79,9 +79,9 @@ public struct LoadGenerator: Sendable {
         let streamWatcher = options.alertStream.map { SSEAlertWatcher(url: $0.url, token: $0.token) }
         try streamWatcher?.start()
         let cpuBefore = CPUTimes.read()
-        let state = LoadState(diversions: workload.diverted)
         let begin = Monotonic.now()
         let end = begin + UInt64(options.seconds * 1e9)
+        let state = LoadState(diversions: workload.diverted, begin: begin, end: end)
         let threads = (0..<options.connections).map { number in
             let gateway = workload.gateways[number]
             let rate = options.rate.map { max(1, $0 / options.connections) }
@@ -158,10 +158,15 @@ final class LoadState: Sendable {
     }
 
     let diversions: [LoadWorkload.Serial]
+    /// The run's span (monotonic nanoseconds): diversions are spread over it.
+    let begin: UInt64
+    let end: UInt64
     private let counts = Mutex(Counts())
 
-    init(diversions: [LoadWorkload.Serial]) {
+    init(diversions: [LoadWorkload.Serial], begin: UInt64 = 0, end: UInt64 = 0) {
         self.diversions = diversions
+        self.begin = begin
+        self.end = end
     }
 
     func sent(_ events: Int) { counts.withLock { $0.sent += events } }
@@ -177,11 +182,15 @@ final class LoadState: Sendable {
 
     var inFlight: Int { counts.withLock { $0.inFlight } }
 
-    /// The next diversion to inject when the share calls for one.
+    /// The next diversion to inject when the share calls for one. When the share would use up the
+    /// pool of diverted serials before the run ends, diversions are also spread evenly over the run,
+    /// so that alert latencies are measured throughout and not only in its first seconds.
     func diversionDue(share: Double) -> LoadWorkload.Serial? {
-        counts.withLock { counts in
+        let elapsed = end > begin ? Double(Monotonic.now() &- begin) / Double(end - begin) : 1
+        return counts.withLock { counts in
             guard counts.nextDiversion < diversions.count,
-                Double(counts.nextDiversion + 1) <= share * Double(counts.sent + 1)
+                Double(counts.nextDiversion + 1) <= share * Double(counts.sent + 1),
+                Double(counts.nextDiversion) <= elapsed * Double(diversions.count)
             else { return nil }
             defer { counts.nextDiversion += 1 }
             return diversions[counts.nextDiversion]
