@@ -31,7 +31,10 @@ struct LoadgenCommand: AsyncParsableCommand {
     @Option(help: "How long to send, in seconds.")
     var seconds = 10.0
 
-    @Option(name: .customLong("diversion-share"), help: "Share of events that are diversions (0–1).")
+    @Option(
+        name: .customLong("diversion-share"),
+        help: "Share of events that are diversions (0–1); fewer, spread over the run, when the pool would not last it."
+    )
     var diversionShare = 0.001
 
     @Option(name: .customLong("events-per-frame"), help: "Events per frame (tcp) or datagram (udp, at most 128).")
