@@ -22,6 +22,8 @@ public struct LoadSummary: Sendable {
     public var diversionsInjected: Int
     public var diversionsAlerted: Int
     public var falseAlerts: Int
+    /// The first few false alerts: rule, GTIN/serial, scan region, evidence (to find out why).
+    public var falseAlertExamples: [String] = []
     public var machineCPUPercent: Double
     public var loadgenCPUSeconds: Double
     public var errors: [String]
@@ -57,22 +59,34 @@ public struct LoadSummary: Sendable {
         }
         // Ground truth: every alert of the run against the diversions sent.
         let rows = try database.execute(
-            "SELECT rule, gtin, serial, batch_id FROM alerts WHERE detected_at >= $1::timestamptz AND device = 'LOADGEN'",
+            """
+            SELECT rule, gtin, serial, batch_id, scan_region, evidence::text FROM alerts
+            WHERE detected_at >= $1::timestamptz AND device = 'LOADGEN' ORDER BY id
+            """,
             [since]
         )
         var alerted = Set<String>()
         var falseAlerts = 0
+        var falseAlertExamples: [String] = []
+        func noteFalse(_ row: [String?], _ why: String) {
+            falseAlerts += 1
+            if falseAlertExamples.count < 5 {
+                falseAlertExamples.append(
+                    "\(why): \(row[0] ?? "?") \(row[1] ?? "-")/\(row[2] ?? "-") in \(row[4] ?? "?") \(row[5] ?? "")"
+                )
+            }
+        }
         var alertLatencies: [Double] = []
         var storedAlertLatencies: [Double] = []
         var streamLatencies: [Double] = []
         for row in rows {
             let key = "\(UInt64(row[1] ?? "") ?? 0)/\(row[2] ?? "")"
             guard row[0] == "out_of_territory", let sent = counts.diversionSent[key] else {
-                falseAlerts += 1
+                noteFalse(row, counts.diversionSent[key] == nil ? "not a diversion" : "a diversion's second alert")
                 continue
             }
             guard alerted.insert(key).inserted else {
-                falseAlerts += 1  // one diversion, one alert
+                noteFalse(row, "a diversion alerted twice")  // one diversion, one alert
                 continue
             }
             if let arrived = streamed?[key] {
@@ -110,6 +124,7 @@ public struct LoadSummary: Sendable {
             diversionsInjected: counts.diversionSent.count,
             diversionsAlerted: alerted.count,
             falseAlerts: falseAlerts,
+            falseAlertExamples: falseAlertExamples,
             machineCPUPercent: cpu.machinePercent,
             loadgenCPUSeconds: cpu.processSeconds,
             errors: counts.errors,
@@ -141,6 +156,7 @@ public struct LoadSummary: Sendable {
             ("diversions_injected", "\(diversionsInjected)"),
             ("diversions_alerted", "\(diversionsAlerted)"),
             ("false_alerts", "\(falseAlerts)"),
+            ("false_alert_examples", "[" + falseAlertExamples.map(JSONText.quote).joined(separator: ",") + "]"),
             ("seconds", number(seconds)),
             ("machine_cpu_percent", number(machineCPUPercent)),
             ("loadgen_cpu_seconds", number(loadgenCPUSeconds)),
