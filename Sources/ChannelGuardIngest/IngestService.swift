@@ -234,8 +234,8 @@ public final class IngestService: Service, Sendable {
         logger.info("ingest stopped", metadata: ["stored": "\(stats.stored.count)"])
     }
 
-    /// Folds stored rollup deltas into `scan_rollups_hourly` every few seconds until `stop` says so,
-    /// and always once more (everything waiting) before returning.
+    /// Folds stored rollup deltas into `scan_rollups_hourly` every `rollupFoldNanoseconds` (30 s)
+    /// until `stop` says so, and always once more (everything waiting) before returning.
     private func foldRollups(until stop: @escaping @Sendable () -> Bool) async {
         // In the background: seconds of CPU every fold at high rates, which should yield to the scans.
         let session = LibPQSession(url: url, background: true)
