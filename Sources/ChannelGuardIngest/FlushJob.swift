@@ -15,13 +15,6 @@ public struct RollupKey: Hashable, Sendable {
     public var step: ScanStep
     public var inTerritory: Bool
 
-    /// Three words instead of six fields: cells are hashed once per event.
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(UInt64(bitPattern: hour) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(bitPattern: distributor))
-        hasher.combine(gtin)
-        hasher.combine(UInt64(city) << 8 | UInt64(BinaryFrame.stepCode(step)) << 1 | (inTerritory ? 1 : 0))
-    }
-
     public init(hour: Int64, distributor: Int64, city: UInt32, gtin: UInt64, step: ScanStep, inTerritory: Bool) {
         self.hour = hour
         self.distributor = distributor

@@ -92,12 +92,6 @@ public final class ReferenceData: Sendable {
         knownRegions = bits
     }
 
-    /// The secret of an active gateway.
-    public func secret(of gateway: UInt32) -> [UInt8]? {
-        guard let found = gateways[gateway], found.active else { return nil }
-        return found.secret
-    }
-
     /// The prepared HMAC key of an active gateway.
     public func frameKey(of gateway: UInt32) -> FrameKey? {
         frameKeys[gateway]

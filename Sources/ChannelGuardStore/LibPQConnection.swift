@@ -42,13 +42,7 @@ public final class LibPQConnection {
     /// Runs one statement with text parameters (`$1`, `$2`, …) and returns its rows as text.
     @discardableResult
     public func execute(_ sql: String, _ parameters: [String?]) throws(StoreError) -> [[String?]] {
-        let cStrings = parameters.map { $0.map { strdup($0) } ?? nil }
-        defer { for pointer in cStrings { free(pointer) } }
-        let pointers = cStrings.map { UnsafePointer<CChar>($0) }
-        guard let result = PQexecParams(connection, sql, Int32(parameters.count), nil, pointers, nil, nil, 0)
-        else { throw failure(.queryFailed, sql) }
-        defer { PQclear(result) }
-        return try rows(of: result, sql: sql)
+        try execute(sql, parameters: parameters.map { .text($0) })
     }
 
     /// A statement parameter: text (or NULL), or bytes sent in binary format (for `bytea`).
