@@ -47,11 +47,16 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
+        .systemLibrary(
+            name: "CLibCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
 
         // Codes and wire formats: GS1 decoding, the line and binary protocols, zstd.
         .target(
             name: "ChannelGuardCodes",
-            dependencies: ["CZstd", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["CZstd", "CLibCrypto"],
             resources: [
                 .copy("Resources/gs1-syntax-dictionary.txt"), .copy("Resources/gs1-syntax-dictionary.LICENSE"),
             ],
@@ -82,7 +87,7 @@ let package = Package(
             name: "ChannelGuardIngest",
             dependencies: [
                 "ChannelGuardCodes", "ChannelGuardIndex", "ChannelGuardStore", "ChannelGuardDetection",
-                "ChannelGuardTerritory",
+                "ChannelGuardTerritory", "CChannelGuardSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -8,6 +8,8 @@ have_pkgconfig() { command -v pkg-config >/dev/null 2>&1 && pkg-config --exists 
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 have_pkgconfig libzstd || need+=(libzstd-dev)
 have_pkgconfig libpq || need+=(libpq-dev)
+# Gateway frames are signed with HMAC-SHA256 through OpenSSL's libcrypto (FrameKey).
+have_pkgconfig libcrypto || need+=(libssl-dev)
 # The embedded database needs the server programs (initdb, pg_ctl, postgres).
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
 # The tests open the HTML audit report in headless Chromium to see its charts render.

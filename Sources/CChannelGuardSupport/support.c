@@ -86,3 +86,13 @@ int cg_send_datagrams(int descriptor, const void *const *buffers, const size_t *
     return (int)sent;
 #endif
 }
+
+#if defined(__linux__)
+void cg_reuseport_program(uint32_t offset, uint32_t sockets, struct sock_filter *code, struct sock_fprog *program) {
+    code[0] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offset);  // A = word at offset
+    code[1] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, sockets > 0 ? sockets : 1);  // A %= sockets
+    code[2] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_A, 0);  // socket A
+    program->len = CG_REUSEPORT_PROGRAM_LENGTH;
+    program->filter = code;
+}
+#endif

@@ -98,7 +98,10 @@ public func buildApplication(_ configuration: ServeConfiguration) async throws -
         )
     }
     services.append(client)
-    let hub = AlertHub(client: client, configuration: configuration.alertFeed, logger: logger)
+    // The live feed has connections of its own, which keep one plan for its query.
+    let feedClient = PostgresClient(configuration: AlertHub.clientConfiguration(for: url), backgroundLogger: logger)
+    services.append(feedClient)
+    let hub = AlertHub(client: feedClient, configuration: configuration.alertFeed, logger: logger)
     var ingest: IngestService?
     if var ingestConfiguration = configuration.ingest {
         if ingestConfiguration.snapshotPath == nil, let embedded {

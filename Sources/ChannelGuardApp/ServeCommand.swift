@@ -40,7 +40,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("udp-port"), help: "UDP ingest port (0 picks a free one; --udp-port=-1 turns UDP off).")
     var udpPort = 7700
 
-    @Option(name: .customLong("udp-sockets"), help: "UDP sockets sharing the port (SO_REUSEPORT), one per event loop.")
+    @Option(
+        name: .customLong("udp-sockets"),
+        help:
+            "UDP sockets sharing the port (SO_REUSEPORT), spread over the event loops; a datagram goes to socket (gateway id mod N)."
+    )
     var udpSockets = 1
 
     @Option(help: "Pipeline shards (default: one per core).")

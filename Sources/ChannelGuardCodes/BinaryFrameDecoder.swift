@@ -1,5 +1,3 @@
-import Crypto
-
 /// Decodes version-1 binary frames into a ``ScanBatch``.
 ///
 /// The frame is authenticated first: an unknown gateway, a bad tag, or a malformed header rejects

@@ -1,5 +1,3 @@
-import Crypto
-
 /// Builds version-1 binary frames for one gateway: what a gateway (and `channelguard send`) sends.
 public struct BinaryFrameEncoder: Sendable {
     public let gatewayID: UInt32
@@ -54,8 +52,14 @@ public struct BinaryFrameEncoder: Sendable {
         frame.appendBigEndian(sequence)
         frame.appendBigEndian(UInt32(body.count))
         frame.append(contentsOf: body)
-        let tag = frame.withUnsafeBytes { key.tag(UnsafeRawBufferPointer(rebasing: $0[4...])) }
-        frame.append(contentsOf: tag)
+        let signed = frame.count
+        frame.append(contentsOf: repeatElement(0, count: FrameKey.tagBytes))
+        frame.withUnsafeMutableBytes { bytes in
+            key.writeTag(
+                of: UnsafeRawBufferPointer(rebasing: bytes[4..<signed]),
+                to: bytes.baseAddress!.advanced(by: signed).assumingMemoryBound(to: UInt8.self)
+            )
+        }
         return frame
     }
 

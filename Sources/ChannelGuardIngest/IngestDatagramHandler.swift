@@ -10,16 +10,20 @@ final class IngestDatagramHandler: ChannelInboundHandler, @unchecked Sendable {
     private var router: FrameRouter
     private let openNetworks: [IPv4Network]
     private let stats: PipelineStats
+    /// This socket's datagram counter, and what this read has added to it so far.
+    private let socketDatagrams: Counter
+    private var datagramsThisRead = 0
 
-    init(router: FrameRouter, openNetworks: [IPv4Network], stats: PipelineStats) {
+    init(router: FrameRouter, openNetworks: [IPv4Network], stats: PipelineStats, socket: Int) {
         self.router = router
         self.openNetworks = openNetworks
         self.stats = stats
+        socketDatagrams = stats.socketDatagrams[socket]
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
-        stats.datagrams.add(1)
+        datagramsThisRead += 1
         let buffer = envelope.data
         guard let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else {
             stats.rejected.add("empty")
@@ -39,6 +43,9 @@ final class IngestDatagramHandler: ChannelInboundHandler, @unchecked Sendable {
 
     /// The end of a read (up to 64 datagrams): hand the gathered frames to the shards.
     func channelReadComplete(context: ChannelHandlerContext) {
+        stats.datagrams.add(datagramsThisRead)
+        socketDatagrams.add(datagramsThisRead)
+        datagramsThisRead = 0
         router.handOver()
     }
 

@@ -24,6 +24,16 @@ extension IngestService {
                 ("unit=\"line_chunk\"", stats.lineChunks.count),
             ]
         )
+        if configuration.listeners.udpPort != nil {
+            metric(
+                "channelguard_udp_socket_datagrams_total",
+                "counter",
+                "Datagrams received per UDP socket of the port (--udp-sockets), in the order bound.",
+                (0..<min(max(1, configuration.listeners.udpSockets), stats.socketDatagrams.count)).map {
+                    ("socket=\"\($0)\"", stats.socketDatagrams[$0].count)
+                }
+            )
+        }
         metric(
             "channelguard_events_decoded_total",
             "counter",

@@ -53,9 +53,14 @@ public final class PipelineShard: @unchecked Sendable {
         job = FlushJob(shard: number)
     }
 
-    /// Hands a part to the shard (from any thread).
+    /// Hands a part to the shard (from any thread): processed at once on the shard's own loop (a
+    /// listener sharing it), else queued to that loop.
     public func enqueue(_ part: ShardPart) {
-        loop.execute { self.process(part) }
+        if loop.inEventLoop {
+            process(part)
+        } else {
+            loop.execute { self.process(part) }
+        }
     }
 
     /// Runs `body` on the shard's loop: the way to change the shard's slice of the index.
@@ -117,7 +122,15 @@ public final class PipelineShard: @unchecked Sendable {
             job.offsets[gateway] = sequence
         }
         check(part.batch, events, gateway: gateway)
-        job.parts.append((part.batch, gateway, events))
+        // Consecutive frames of one gateway in one gathered part (a UDP read) are one run for the
+        // log: with one event per datagram, a run per frame made the writer's work per event.
+        if let last = job.parts.last, last.gateway == gateway, last.range.upperBound == events.lowerBound,
+            last.batch.isSameBatch(as: part.batch)
+        {
+            job.parts[job.parts.count - 1].range = last.range.lowerBound..<events.upperBound
+        } else {
+            job.parts.append((part.batch, gateway, events))
+        }
         job.eventCount += events.count
     }
 

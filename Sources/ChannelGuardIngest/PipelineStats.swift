@@ -20,6 +20,9 @@ public final class Counter: Sendable {
 public final class PipelineStats: Sendable {
     /// Datagrams and frames received, by transport.
     public let datagrams = Counter()
+    /// Datagrams received per UDP socket, in the order the sockets were bound (`--udp-sockets`,
+    /// at most 64): shows how the port's datagrams are spread.
+    public let socketDatagrams: [Counter] = (0..<64).map { _ in Counter() }
     public let frames = Counter()
     public let lineChunks = Counter()
     /// Events decoded (accepted by the decoders).

@@ -2,8 +2,9 @@ import PostgresNIO
 
 extension DatabaseURL {
     /// A postgres-nio client configuration for this URL (TLS disabled: loopback and sockets only
-    /// unless `sslmode=require`).
-    public func postgresClientConfiguration() -> PostgresClient.Configuration {
+    /// unless `sslmode=require`), with `settings` (server parameters such as `plan_cache_mode`)
+    /// set on each of its connections when it starts.
+    public func postgresClientConfiguration(settings: [(String, String)] = []) -> PostgresClient.Configuration {
         var configuration: PostgresClient.Configuration
         if let socketDirectory, host == nil {
             configuration = .init(
@@ -25,6 +26,7 @@ extension DatabaseURL {
             )
         }
         configuration.options.connectTimeout = .seconds(10)
+        configuration.options.additionalStartupParameters = settings
         return configuration
     }
 }

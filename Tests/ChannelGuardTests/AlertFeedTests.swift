@@ -136,7 +136,7 @@ import Testing
     {
         let database = try TestDatabase.require()
         let setup = try database.connect()
-        let client = PostgresClient(configuration: database.url.postgresClientConfiguration())
+        let client = PostgresClient(configuration: AlertHub.clientConfiguration(for: database.url))
         // No NOTIFY is sent below, and the catch-up interval outlasts the test.
         let hub = AlertHub(
             client: client,
@@ -184,6 +184,10 @@ import Testing
             hub.alertsStored()
             try await waitFor(2)
             #expect(received.ids.withLock { $0 } == [announced, quiet])
+            // The hub's connections keep one generic plan for their query (planned once).
+            for try await mode in try await client.query("SHOW plan_cache_mode").decode(String.self) {
+                #expect(mode == "force_generic_plan")
+            }
             reader.cancel()
             group.cancelAll()
         }

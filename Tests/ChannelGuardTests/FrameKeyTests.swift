@@ -7,7 +7,7 @@ import Testing
 @Suite struct FrameKeyTests {
     static let secret: [UInt8] = (0..<16).map { UInt8($0) }
 
-    static func reference(_ bytes: [UInt8]) -> [UInt8] {
+    static func reference(_ bytes: [UInt8], secret: [UInt8] = secret) -> [UInt8] {
         Array(HMAC<SHA256>.authenticationCode(for: bytes, using: SymmetricKey(data: secret)))
     }
 
@@ -23,6 +23,19 @@ import Testing
         for message in messages + messages.reversed() {
             let tag = message.withUnsafeBytes { Array(key.tag($0)) }
             #expect(tag == Self.reference(message))
+        }
+    }
+
+    /// RFC 2104's key rules: an empty secret, one shorter than a block, exactly a block, and longer
+    /// (hashed first) all give swift-crypto's tags.
+    @Test(arguments: [0, 1, 32, 63, 64, 65, 200])
+    func everySecretLengthGivesTheReferenceTag(length: Int) {
+        let secret = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+        let key = FrameKey(secret: secret)
+        for count in [0, 1, 55, 56, 64, 119, 120, 1000] {
+            let message = (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ length) }
+            let tag = message.withUnsafeBytes { Array(key.tag($0)) }
+            #expect(tag == Self.reference(message, secret: secret), "secret \(length) bytes, message \(count)")
         }
     }
 

@@ -1,5 +1,6 @@
 import ChannelGuardApp
 import ChannelGuardCodes
+import ChannelGuardCommerce
 import ChannelGuardIngest
 import ChannelGuardLoad
 import ChannelGuardStore
@@ -219,6 +220,76 @@ import Testing
         }
         let after = Int(try connection.execute("SELECT sum(event_count) FROM scan_batches")[0][0] ?? "0")!
         #expect(after - before == 10 * IngestOutageTests.eventsPerFrame)
+    }
+
+    /// One event per datagram from two gateways, in runs of different lengths: a UDP read gathers
+    /// several datagrams, and a shard stores consecutive ones of a gateway as one run. Replayed,
+    /// every event comes back once, with its own gateway. The port has two sockets, and though
+    /// everything comes from one client address (one kernel hash), each socket reads exactly the
+    /// datagrams of its gateways (gateway id mod 2).
+    @Test func oneEventDatagramsOfTwoGatewaysReplayWithTheirGateways() async throws {
+        let connection = try TestDatabase.require().connect()
+        try connection.execute(
+            """
+            INSERT INTO distributors (code, name, tier) VALUES ('UDP-OWNER', 'Gateway owner', 'hq');
+            INSERT INTO gateways (id, code, name, kind, secret, owner_distributor_id)
+                SELECT g, 'GW' || g, 'Gateway ' || g, 'store_pos', '\\x000102030405060708090a0b0c0d0e0f', id
+                FROM distributors, (VALUES (11), (12)) AS v(g) WHERE code = 'UDP-OWNER'
+            """
+        )
+        var sent: [String] = []
+        var datagrams: [[UInt8]] = []
+        var sequences: [UInt32: UInt64] = [11: 0, 12: 0]
+        var generator = SplitMix64(seed: 7)
+        var gateway: UInt32 = 11
+        while datagrams.count < 300 {
+            for _ in 0..<(1 + Int(generator.next() % 9)) {
+                sequences[gateway]! += 1
+                let eventSequence = 7_000_000 + datagrams.count
+                let line =
+                    "inspect 440305 2026-11-23T12:00:00Z (01)\(Self.gtin)(21)SN0\(10 + datagrams.count % 80) seq=\(eventSequence)"
+                datagrams.append(
+                    try BinaryFrameEncoder(gatewayID: gateway, secret: Self.secret).encode(
+                        Self.batch(line),
+                        sequence: sequences[gateway]!
+                    )
+                )
+                sent.append("\(gateway) \(eventSequence)")
+            }
+            gateway = gateway == 11 ? 12 : 11
+        }
+        let storedBefore = Int(
+            try connection.execute("SELECT coalesce(sum(event_count), 0) FROM scan_batches")[0][0] ?? "0"
+        )!
+        let toSend = datagrams
+        let perGateway = Dictionary(grouping: sent, by: { $0.prefix(2) }).mapValues(\.count)
+        var configuration = IngestHarness.configuration()
+        configuration.listeners.udpSockets = 2
+        try await IngestHarness.run(url: try TestDatabase.require().url, configuration: configuration) {
+            _,
+            udp,
+            service in
+            let socket = try ClientSocket(host: "127.0.0.1", port: udp, transport: .udp)
+            for datagram in toSend { try socket.send(datagram) }
+            #expect(try await IngestHarness.wait(seconds: 10) { service.stats.stored.count >= toSend.count })
+            #expect(service.stats.socketDatagrams[0].count == perGateway["12"])
+            #expect(service.stats.socketDatagrams[1].count == perGateway["11"])
+            #expect(
+                service.prometheusText().contains(
+                    "channelguard_udp_socket_datagrams_total{socket=\"1\"} \(perGateway["11"]!)\n"
+                )
+            )
+        }
+        let storedAfter = Int(try connection.execute("SELECT sum(event_count) FROM scan_batches")[0][0] ?? "0")!
+        #expect(storedAfter - storedBefore == datagrams.count)
+        var replayed: [String] = []
+        let failures = try ScanLog.replay(connection) { batch, _, gateways in
+            for event in 0..<batch.count where batch.sequences[event] >= 7_000_000 {
+                replayed.append("\(gateways[event]) \(batch.sequences[event])")
+            }
+        }
+        #expect(failures.isEmpty)
+        #expect(replayed.sorted() == sent.sorted())
     }
 
     @Test func hostileTrafficIsRejectedByNameAndChangesNothing() async throws {

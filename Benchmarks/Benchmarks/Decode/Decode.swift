@@ -1,5 +1,6 @@
 import Benchmark
 import ChannelGuardCodes
+import Crypto
 
 /// Decoding throughput and allocations, per batch of 1,000 events (events/s = throughput × 1,000).
 let benchmarks: @Sendable () -> Void = {
@@ -73,6 +74,40 @@ let benchmarks: @Sendable () -> Void = {
             batch.removeAll()
             lineBytes.withUnsafeBufferPointer { lineDecoder.decode($0, into: &batch) }
             blackHole(batch.count)
+        }
+    }
+
+    // The gateway check of a one-event datagram (FrameKey's comment): the tag of one frame's bytes
+    // with a key prepared beforehand, through swift-crypto and through FrameKey (OpenSSL states).
+    let oneEvent = try! BinaryFrameEncoder(gatewayID: 7, secret: secret).encode(
+        template,
+        indices: 0..<1,
+        sequence: 1
+    )
+    let signedBytes = Array(oneEvent[4..<(oneEvent.count - FrameKey.tagBytes)])
+    let oneTag = Array(oneEvent.suffix(FrameKey.tagBytes))
+    let preparedHMAC = HMAC<SHA256>(key: SymmetricKey(data: secret))
+    let frameKey = FrameKey(secret: secret)
+    Benchmark("Check a one-event frame's tag x1000, swift-crypto HMAC prepared") { benchmark in
+        for _ in benchmark.scaledIterations {
+            var valid = 0
+            for _ in 0..<events {
+                var mac = preparedHMAC
+                mac.update(data: signedBytes)
+                if mac.finalize() == oneTag { valid += 1 }
+            }
+            precondition(valid == events)
+        }
+    }
+    Benchmark("Check a one-event frame's tag x1000, FrameKey") { benchmark in
+        for _ in benchmark.scaledIterations {
+            var valid = 0
+            signedBytes.withUnsafeBytes { bytes in
+                oneTag.withUnsafeBytes { tag in
+                    for _ in 0..<events where frameKey.isValid(tag: tag, for: bytes) { valid += 1 }
+                }
+            }
+            precondition(valid == events)
         }
     }
 

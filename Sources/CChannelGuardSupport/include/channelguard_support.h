@@ -24,4 +24,18 @@ uint32_t cg_crc32c(uint32_t crc, const void *bytes, size_t count);
 /// not even the first was.
 int cg_send_datagrams(int descriptor, const void *const *buffers, const size_t *lengths, unsigned int count);
 
+#if defined(__linux__)
+#include <linux/filter.h>
+
+/// The number of instructions in a ``cg_reuseport_program``.
+#define CG_REUSEPORT_PROGRAM_LENGTH 3
+
+/// Fills `code` (CG_REUSEPORT_PROGRAM_LENGTH instructions) and `program` with a classic BPF program
+/// for `SO_ATTACH_REUSEPORT_CBPF`: it gives each datagram to socket number (the big-endian 32-bit
+/// word at `offset` of the UDP payload) % `sockets` of the port's reuse group. A datagram too
+/// short to hold the word goes to socket 0. `program` points at `code`, which must outlive the
+/// `setsockopt` call (the kernel copies it).
+void cg_reuseport_program(uint32_t offset, uint32_t sockets, struct sock_filter *code, struct sock_fprog *program);
+#endif
+
 #endif

@@ -77,6 +77,16 @@ public final class AlertHub: Service, Sendable {
     public let droppedSubscribers = Atomic<Int>(0)
     public let published = Atomic<Int>(0)
 
+    /// The configuration of the hub's own client for `url`. The hub reads `api_alerts WHERE id > $1`
+    /// after every commit that stored alerts; with PostgreSQL's default plan caching that query was
+    /// planned each time (1.3 ms of planning for 0.4 ms of execution, a tenth of a core at 200
+    /// alerts/s), so its connections keep one generic plan. Three connections at most: one holds `LISTEN`.
+    public static func clientConfiguration(for url: DatabaseURL) -> PostgresClient.Configuration {
+        var configuration = url.postgresClientConfiguration(settings: [("plan_cache_mode", "force_generic_plan")])
+        configuration.options.maximumConnections = 3
+        return configuration
+    }
+
     public init(client: PostgresClient, configuration: Configuration = .init(), logger: Logger) {
         self.client = client
         self.configuration = configuration
