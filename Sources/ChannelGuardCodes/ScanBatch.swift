@@ -32,9 +32,6 @@ public struct ScanBatch: Sendable {
 
     public var count: Int { storage.count }
 
-    /// Whether this batch and `other` are copies of one batch, unchanged since (they share storage).
-    public func isSameBatch(as other: ScanBatch) -> Bool { storage === other.storage }
-
     public var steps: Column<ScanStep> { Column(storage, storage.columns.steps) }
     /// GB/T 2260 region codes (6-digit value).
     public var regions: Column<UInt32> { Column(storage, storage.columns.regions) }

@@ -74,13 +74,28 @@ public final class PipelineShard: @unchecked Sendable {
         lookUp(part)
         let alertsBefore = job.alerts.count
         if part.frames.isEmpty {
-            take(part, gateway: part.gateway, sequence: part.sequence, events: 0..<part.batch.count)
+            if isNew(gateway: part.gateway, sequence: part.sequence) {
+                take(part.batch, gateway: part.gateway, events: 0..<part.batch.count)
+            }
         } else {
+            // Consecutive new frames of one gateway (the datagrams of a UDP read) are checked and
+            // stored as one run: with one event per datagram, work per frame was work per event.
+            var run = 0..<0
+            var runGateway: UInt32 = 0
             var start = 0
             for frame in part.frames {
-                take(part, gateway: frame.gateway, sequence: frame.sequence, events: start..<frame.end)
+                let events = start..<frame.end
                 start = frame.end
+                guard isNew(gateway: frame.gateway, sequence: frame.sequence) else { continue }
+                if !run.isEmpty, runGateway == frame.gateway, run.upperBound == events.lowerBound {
+                    run = run.lowerBound..<events.upperBound
+                } else {
+                    if !run.isEmpty { take(part.batch, gateway: runGateway, events: run) }
+                    run = events
+                    runGateway = frame.gateway
+                }
             }
+            if !run.isEmpty { take(part.batch, gateway: runGateway, events: run) }
         }
         if job.alerts.count > alertsBefore {
             stats.alertRaise.record(nanoseconds: Monotonic.now() &- part.arrival)
@@ -109,28 +124,24 @@ public final class PipelineShard: @unchecked Sendable {
         keys.withUnsafeBufferPointer { keys in matches.withUnsafeMutableBufferPointer { index.lookup(keys, into: $0) } }
     }
 
-    /// One frame's events of a part: dropped when the frame was seen before (resent after a
+    /// Whether a frame is new, noting it as accepted if so. A frame seen before (resent after a
     /// reconnect: stored already, or on its way in an earlier job, and acknowledged when the job
-    /// holding it, or a later one, commits), else checked and added to the open job.
-    private func take(_ part: ShardPart, gateway: UInt32, sequence: UInt64, events: Range<Int>) {
-        if sequence > 0, gateway != 0 {
-            guard sequence > accepted[gateway] ?? 0 else {
-                stats.duplicateFrames.add(1)
-                return
-            }
-            accepted[gateway] = sequence
-            job.offsets[gateway] = sequence
+    /// holding it, or a later one, commits) is counted and its events dropped.
+    private func isNew(gateway: UInt32, sequence: UInt64) -> Bool {
+        guard sequence > 0, gateway != 0 else { return true }
+        guard sequence > accepted[gateway] ?? 0 else {
+            stats.duplicateFrames.add(1)
+            return false
         }
-        check(part.batch, events, gateway: gateway)
-        // Consecutive frames of one gateway in one gathered part (a UDP read) are one run for the
-        // log: with one event per datagram, a run per frame made the writer's work per event.
-        if let last = job.parts.last, last.gateway == gateway, last.range.upperBound == events.lowerBound,
-            last.batch.isSameBatch(as: part.batch)
-        {
-            job.parts[job.parts.count - 1].range = last.range.lowerBound..<events.upperBound
-        } else {
-            job.parts.append((part.batch, gateway, events))
-        }
+        accepted[gateway] = sequence
+        job.offsets[gateway] = sequence
+        return true
+    }
+
+    /// Events of one gateway, new: checked and added to the open job as one run of its log.
+    private func take(_ batch: ScanBatch, gateway: UInt32, events: Range<Int>) {
+        check(batch, events, gateway: gateway)
+        job.parts.append((batch, gateway, events))
         job.eventCount += events.count
     }
 
