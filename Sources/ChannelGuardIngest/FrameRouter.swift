@@ -27,6 +27,14 @@ public struct FrameRouter {
     private var pendingKeys: [[IndexKey]]
     private var pendingArrival: UInt64 = 0
     private var pendingEvents = 0
+    /// Counts of the gathered frames, added to the shared counters once per hand-over.
+    private var pendingCounts = (frames: 0, decoded: 0)
+    /// This router's own copy of the gateways' keys, and the reference generation it was taken
+    /// at. With one event per datagram, reading the shared reference data for every datagram
+    /// (a lock, and a retain of each of its tables) made both network loops write the same
+    /// memory for every datagram.
+    private var frameKeys: [UInt32: FrameKey] = [:]
+    private var keysGeneration = -1
 
     public init(shards: [PipelineShard], index: SerialIndex, reference: ReferenceDataStore, stats: PipelineStats) {
         self.shards = shards
@@ -60,7 +68,7 @@ public struct FrameRouter {
     /// per datagram (UDP, where nothing is acknowledged).
     public mutating func gather(frame: UnsafeBufferPointer<UInt8>) {
         if pendingEvents == 0 { pendingArrival = Monotonic.now() }
-        guard case .success(let header) = decode(frame), scratch.count > 0 else { return }
+        guard case .success(let header) = decode(frame, counting: false), scratch.count > 0 else { return }
         var touched: UInt64 = 0
         let scratch = scratch
         Self.eachEvent(of: scratch, shards: shards.count, index: index) { event, key, shard in
@@ -81,6 +89,9 @@ public struct FrameRouter {
 
     /// Hands each shard the frames gathered for it.
     public mutating func handOver() {
+        stats.frames.add(pendingCounts.frames)
+        stats.decoded.add(pendingCounts.decoded)
+        pendingCounts = (0, 0)
         guard pendingEvents > 0 else { return }
         for shard in 0..<shards.count where !pendingFrames[shard].isEmpty {
             var part = ShardPart(batch: pending[shard], gateway: 0, sequence: 0, ack: nil, arrival: pendingArrival)
@@ -94,17 +105,36 @@ public struct FrameRouter {
         pendingEvents = 0
     }
 
-    /// Decodes a frame into the scratch batch, counting what it decoded and rejected.
-    private mutating func decode(_ frame: UnsafeBufferPointer<UInt8>) -> Result<BinaryFrame.Header, CodeRejection> {
-        stats.frames.add(1)
+    /// Decodes a frame into the scratch batch, counting what it decoded and rejected: at once, or
+    /// (`counting: false`, gathered datagrams) at the next hand-over.
+    private mutating func decode(
+        _ frame: UnsafeBufferPointer<UInt8>,
+        counting: Bool = true
+    ) -> Result<BinaryFrame.Header, CodeRejection> {
+        let generation = reference.generation
+        if generation != keysGeneration {
+            // A copy of its own (new storage), not a share of the store's table.
+            frameKeys = [UInt32: FrameKey](uniqueKeysWithValues: reference.current.frameKeys.map { ($0.key, $0.value) })
+            keysGeneration = generation
+        }
+        let keys = frameKeys
         scratch.removeAll()
-        let result = frames.decode(frame, into: &scratch)
+        let result = frames.decode(frame, into: &scratch, keys: { keys[$0] })
+        if counting {
+            stats.frames.add(1)
+        } else {
+            pendingCounts.frames += 1
+        }
         switch result {
         case .failure(let rejection):
             stats.rejected.add(rejection.reason.rawValue)
         case .success(let header):
             stats.rejected.add(scratch.rejections)
-            stats.decoded.add(scratch.count)
+            if counting {
+                stats.decoded.add(scratch.count)
+            } else {
+                pendingCounts.decoded += scratch.count
+            }
             let last = lastSequence[header.gatewayID] ?? 0
             if last > 0, header.sequence > last + 1 { stats.sequenceGaps.add(1) }
             lastSequence[header.gatewayID] = max(last, header.sequence)

@@ -142,6 +142,15 @@ import Testing
             func latest(_ table: String) throws -> Int64 {
                 Int64(try connection.execute("SELECT coalesce(max(seq), 0) FROM \(table)")[0][0] ?? "0") ?? 0
             }
+            // Gateway 8 does not exist yet: this connection's frames are checked with the keys
+            // it has, and it is refused.
+            let gateway8 = BinaryFrameEncoder(gatewayID: 8, secret: Array((0..<16).reversed()))
+            let early = try gateway8.encode(
+                Self.batch("inspect 110105 2026-11-23T12:00:00Z (01)\(Self.gtin)(21)SN001"),
+                sequence: 1
+            )
+            try socket.send(early)
+            #expect(try Self.acknowledgement(socket) == .rejected(1, because: .unknownGateway))
             // A serial bound while the daemon runs, and a temporary grant of Beijing to the dealer.
             try connection.execute(
                 """
@@ -159,9 +168,8 @@ import Testing
             #expect(try await IngestHarness.wait(seconds: 5) { service.bindingsApplied >= bindings })
             #expect(try await IngestHarness.wait(seconds: 5) { service.referenceVersion >= reference })
             // Known now (no unknown_code), inside the granted Beijing (no out_of_territory), from a
-            // gateway added a moment ago.
+            // gateway added a moment ago: the same connection now knows its key.
             let now = Monotonic.wallMilliseconds()
-            let gateway8 = BinaryFrameEncoder(gatewayID: 8, secret: Array((0..<16).reversed()))
             try socket.send(
                 try gateway8.encode(Self.batch("inspect 110105 \(now) (01)\(Self.gtin)(21)LIVE1"), sequence: 1)
             )
