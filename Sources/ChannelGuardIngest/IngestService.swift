@@ -99,9 +99,9 @@ public final class IngestService: Service, Sendable {
         let reference = ReferenceDataStore(referenceData)
         // One event loop per shard, shared with the listeners: the events a read brings for the
         // shard of its own loop are checked in place, and only the others cross to another thread.
-        // With separate network loops every read woke a shard thread: on two cores, one event per
-        // datagram went from about 190,000 to 210,000–230,000 datagrams/s and TCP frames from
-        // about 0.92 to 1.24 million events/s (docs/performance.md).
+        // With separate network loops every read woke a shard thread: on two cores, TCP frames at
+        // full speed went from 0.93 and 1.13 to 1.18 and 1.19 million events/s (30 s runs side by
+        // side, docs/performance.md).
         let loops = MultiThreadedEventLoopGroup(numberOfThreads: shardCount)
         let stats = stats
         let onAlertsStored = onAlertsStored
