@@ -28,20 +28,8 @@ public struct BinaryFrameDecoder: Sendable {
         into batch: inout ScanBatch,
         firstRecord: Int32 = 0
     ) -> Result<BinaryFrame.Header, CodeRejection> {
-        decode(frame, into: &batch, firstRecord: firstRecord, keys: keys)
-    }
-
-    /// Decodes one whole frame with the keys `keys` looks up instead of the decoder's own (the
-    /// daemon's network loops keep a copy of the keys of their own, so that checking a frame
-    /// touches no memory another thread writes).
-    public func decode(
-        _ frame: UnsafeBufferPointer<UInt8>,
-        into batch: inout ScanBatch,
-        firstRecord: Int32 = 0,
-        keys: (UInt32) -> FrameKey?
-    ) -> Result<BinaryFrame.Header, CodeRejection> {
         do throws(CodeRejection) {
-            let (header, payloadRange) = try authenticate(frame, keys: keys)
+            let (header, payloadRange) = try authenticate(frame)
             if header.flags & BinaryFrame.Flags.zstd.rawValue != 0 {
                 let payload: [UInt8]
                 do {
@@ -74,10 +62,7 @@ public struct BinaryFrameDecoder: Sendable {
     }
 
     /// Checks the header and the HMAC tag; returns the header and where the payload is.
-    func authenticate(
-        _ frame: UnsafeBufferPointer<UInt8>,
-        keys: (UInt32) -> FrameKey?
-    ) throws(CodeRejection) -> (BinaryFrame.Header, Range<Int>) {
+    func authenticate(_ frame: UnsafeBufferPointer<UInt8>) throws(CodeRejection) -> (BinaryFrame.Header, Range<Int>) {
         let minimum = BinaryFrame.headerBytes + BinaryFrame.tagBytes
         guard frame.count >= minimum else {
             throw CodeRejection(.badFrame, at: 0, "a frame has at least \(minimum) bytes")

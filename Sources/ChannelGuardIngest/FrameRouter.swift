@@ -16,7 +16,7 @@ public struct FrameRouter {
     let index: SerialIndex
     let reference: ReferenceDataStore
     let stats: PipelineStats
-    let frames: BinaryFrameDecoder
+    private var frames: BinaryFrameDecoder
     let lines = LineProtocolDecoder()
     private var scratch = ScanBatch()
     /// The last sequence seen per gateway on this connection or socket (for the gap counter).
@@ -29,19 +29,16 @@ public struct FrameRouter {
     private var pendingEvents = 0
     /// Counts of the gathered frames, added to the shared counters once per hand-over.
     private var pendingCounts = (frames: 0, decoded: 0)
-    /// This router's own copy of the gateways' keys, and the reference generation it was taken
-    /// at. With one event per datagram, reading the shared reference data for every datagram
-    /// (a lock, and a retain of each of its tables) made both network loops write the same
-    /// memory for every datagram.
-    private var frameKeys: [UInt32: FrameKey] = [:]
-    private var keysGeneration = -1
+    /// The reference generation of the keys `frames` holds.
+    private var keysGeneration: Int
 
     public init(shards: [PipelineShard], index: SerialIndex, reference: ReferenceDataStore, stats: PipelineStats) {
         self.shards = shards
         self.index = index
         self.reference = reference
         self.stats = stats
-        frames = BinaryFrameDecoder(keys: { reference.current.frameKey(of: $0) })
+        keysGeneration = reference.generation
+        frames = Self.decoder(reference.current)
         pending = Array(repeating: ScanBatch(), count: shards.count)
         pendingFrames = Array(repeating: [], count: shards.count)
         pendingKeys = Array(repeating: [], count: shards.count)
@@ -113,13 +110,11 @@ public struct FrameRouter {
     ) -> Result<BinaryFrame.Header, CodeRejection> {
         let generation = reference.generation
         if generation != keysGeneration {
-            // A copy of its own (new storage), not a share of the store's table.
-            frameKeys = [UInt32: FrameKey](uniqueKeysWithValues: reference.current.frameKeys.map { ($0.key, $0.value) })
+            frames = Self.decoder(reference.current)
             keysGeneration = generation
         }
-        let keys = frameKeys
         scratch.removeAll()
-        let result = frames.decode(frame, into: &scratch, keys: { keys[$0] })
+        let result = frames.decode(frame, into: &scratch)
         if counting {
             stats.frames.add(1)
         } else {
@@ -213,6 +208,16 @@ public struct FrameRouter {
                 body(event, key, shards == 1 ? 0 : index.shardNumber(key))
             }
         }
+    }
+
+    /// A decoder with a copy of the gateways' keys of its own (new storage, not a share of the
+    /// store's table). With one event per datagram, reading the shared reference data for every
+    /// datagram (a lock, and a retain of each of its tables) made both network loops write the
+    /// same memory for every datagram; the router takes a new decoder when the reference data's
+    /// generation changes.
+    private static func decoder(_ data: ReferenceData) -> BinaryFrameDecoder {
+        let keys = [UInt32: FrameKey](uniqueKeysWithValues: data.frameKeys.map { ($0.key, $0.value) })
+        return BinaryFrameDecoder(keys: { keys[$0] })
     }
 
     static func sequence(in frame: UnsafeBufferPointer<UInt8>) -> UInt64 {

@@ -83,7 +83,7 @@ extension IngestService {
                                     router: router(),
                                     openNetworks: networks,
                                     stats: stats,
-                                    socket: socket
+                                    socket: min(socket, stats.socketDatagrams.count - 1)
                                 )
                             )
                         }

@@ -92,11 +92,6 @@ public final class ReferenceData: Sendable {
         knownRegions = bits
     }
 
-    /// The prepared HMAC key of an active gateway.
-    public func frameKey(of gateway: UInt32) -> FrameKey? {
-        frameKeys[gateway]
-    }
-
     /// Whether a six-digit code is a region of the catalogue.
     @inline(__always)
     public func isKnownRegion(_ value: UInt32) -> Bool {
