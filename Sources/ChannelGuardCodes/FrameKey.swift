@@ -8,7 +8,7 @@ import CLibCrypto
 /// still allocated a hash context per copy, another for the outer hash, and compared through
 /// generic `DataProtocol` code: 28 % of the network loop's time, against 4 % for the SHA-256 blocks
 /// themselves. Here the prepared state is two plain OpenSSL `SHA256_CTX` values, copied on the
-/// stack (`FrameKeyBenchmarks` measures both).
+/// stack (the Decode benchmarks' "Check a one-event frame's tag" pair measures both).
 public struct FrameKey: Sendable {
     private let prepared: cg_hmac_sha256_key
 

@@ -47,7 +47,9 @@ public struct FrameRouter {
     /// Decodes one whole binary frame and routes its events.
     public mutating func route(frame: UnsafeBufferPointer<UInt8>, ack: (any AckSink)?) -> FrameOutcome {
         let arrival = Monotonic.now()
-        switch decode(frame) {
+        let decoded = decode(frame)
+        publishCounts()
+        switch decoded {
         case .failure(let rejection):
             return .rejected(sequence: frame.count >= 20 ? Self.sequence(in: frame) : 0, rejection)
         case .success(let header):
@@ -65,7 +67,7 @@ public struct FrameRouter {
     /// per datagram (UDP, where nothing is acknowledged).
     public mutating func gather(frame: UnsafeBufferPointer<UInt8>) {
         if pendingEvents == 0 { pendingArrival = Monotonic.now() }
-        guard case .success(let header) = decode(frame, counting: false), scratch.count > 0 else { return }
+        guard case .success(let header) = decode(frame), scratch.count > 0 else { return }
         var touched: UInt64 = 0
         let scratch = scratch
         Self.eachEvent(of: scratch, shards: shards.count, index: index) { event, key, shard in
@@ -86,9 +88,7 @@ public struct FrameRouter {
 
     /// Hands each shard the frames gathered for it.
     public mutating func handOver() {
-        stats.frames.add(pendingCounts.frames)
-        stats.decoded.add(pendingCounts.decoded)
-        pendingCounts = (0, 0)
+        publishCounts()
         guard pendingEvents > 0 else { return }
         for shard in 0..<shards.count where !pendingFrames[shard].isEmpty {
             var part = ShardPart(batch: pending[shard], gateway: 0, sequence: 0, ack: nil, arrival: pendingArrival)
@@ -102,12 +102,17 @@ public struct FrameRouter {
         pendingEvents = 0
     }
 
-    /// Decodes a frame into the scratch batch, counting what it decoded and rejected: at once, or
-    /// (`counting: false`, gathered datagrams) at the next hand-over.
-    private mutating func decode(
-        _ frame: UnsafeBufferPointer<UInt8>,
-        counting: Bool = true
-    ) -> Result<BinaryFrame.Header, CodeRejection> {
+    /// Adds the frames and events decoded since the last call to the shared counters: once per
+    /// frame over TCP, once per read over UDP.
+    private mutating func publishCounts() {
+        stats.frames.add(pendingCounts.frames)
+        stats.decoded.add(pendingCounts.decoded)
+        pendingCounts = (0, 0)
+    }
+
+    /// Decodes a frame into the scratch batch, counting what it rejected, and what it decoded in
+    /// ``pendingCounts`` (published by ``publishCounts()``).
+    private mutating func decode(_ frame: UnsafeBufferPointer<UInt8>) -> Result<BinaryFrame.Header, CodeRejection> {
         let generation = reference.generation
         if generation != keysGeneration {
             frames = Self.decoder(reference.current)
@@ -115,21 +120,13 @@ public struct FrameRouter {
         }
         scratch.removeAll()
         let result = frames.decode(frame, into: &scratch)
-        if counting {
-            stats.frames.add(1)
-        } else {
-            pendingCounts.frames += 1
-        }
+        pendingCounts.frames += 1
         switch result {
         case .failure(let rejection):
             stats.rejected.add(rejection.reason.rawValue)
         case .success(let header):
             stats.rejected.add(scratch.rejections)
-            if counting {
-                stats.decoded.add(scratch.count)
-            } else {
-                pendingCounts.decoded += scratch.count
-            }
+            pendingCounts.decoded += scratch.count
             let last = lastSequence[header.gatewayID] ?? 0
             if last > 0, header.sequence > last + 1 { stats.sequenceGaps.add(1) }
             lastSequence[header.gatewayID] = max(last, header.sequence)
@@ -212,8 +209,8 @@ public struct FrameRouter {
 
     /// A decoder with a copy of the gateways' keys of its own (new storage, not a share of the
     /// store's table). With one event per datagram, reading the shared reference data for every
-    /// datagram (a lock, and a retain of each of its tables) made both network loops write the
-    /// same memory for every datagram; the router takes a new decoder when the reference data's
+    /// datagram (a lock and a retain of the shared object) made both network loops write the same
+    /// memory for every datagram; the router takes a new decoder when the reference data's
     /// generation changes.
     private static func decoder(_ data: ReferenceData) -> BinaryFrameDecoder {
         let keys = [UInt32: FrameKey](uniqueKeysWithValues: data.frameKeys.map { ($0.key, $0.value) })
