@@ -57,28 +57,74 @@ uint32_t cg_crc32c(uint32_t crc, const void *bytes, size_t count) {
     return ~crc32c_table(crc, p, count);
 }
 
-int cg_send_datagrams(int descriptor, const void *const *buffers, const size_t *lengths, unsigned int count) {
 #if defined(__linux__)
-    enum { batch = 64 };
-    struct mmsghdr messages[batch];
-    struct iovec vectors[batch];
+#include <netinet/in.h>
+#include <netinet/udp.h>
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#endif
+
+int cg_send_datagrams(
+    int descriptor, const void *const *buffers, const size_t *lengths, unsigned int count, unsigned int segments
+) {
+#if defined(__linux__)
+    // Per system call: up to 64 messages and 1,024 datagrams. With segmentation a message is a run
+    // of datagrams of one length (the last may be shorter) that the kernel cuts apart (UDP GSO).
+    enum { most_messages = 64, most_datagrams = 1024, most_payload = 65507 };
+    struct mmsghdr messages[most_messages];
+    struct iovec vectors[most_datagrams];
+    unsigned int runs[most_messages];
+    union {
+        char bytes[CMSG_SPACE(sizeof(uint16_t))];
+        struct cmsghdr align;
+    } controls[most_messages];
+    if (segments < 1) segments = 1;
+    if (segments > 64) segments = 64;
     unsigned int sent = 0;
     while (sent < count) {
-        unsigned int n = count - sent < batch ? count - sent : batch;
-        for (unsigned int i = 0; i < n; i++) {
-            vectors[i].iov_base = (void *)buffers[sent + i];
-            vectors[i].iov_len = lengths[sent + i];
-            memset(&messages[i].msg_hdr, 0, sizeof(messages[i].msg_hdr));
-            messages[i].msg_hdr.msg_iov = &vectors[i];
-            messages[i].msg_hdr.msg_iovlen = 1;
+        unsigned int n = 0, used = 0, next = sent;
+        while (next < count && n < most_messages && used < most_datagrams) {
+            size_t size = lengths[next];
+            unsigned int run = 1;
+            while (run < segments && next + run < count && used + run < most_datagrams
+                   && lengths[next + run] <= size && (run + 1) * size <= most_payload) {
+                int shorter = lengths[next + run] < size;
+                run += 1;
+                if (shorter) break;  // only the last segment may be shorter
+            }
+            struct msghdr *header = &messages[n].msg_hdr;
+            memset(header, 0, sizeof(*header));
+            for (unsigned int k = 0; k < run; k++) {
+                vectors[used + k].iov_base = (void *)buffers[next + k];
+                vectors[used + k].iov_len = lengths[next + k];
+            }
+            header->msg_iov = &vectors[used];
+            header->msg_iovlen = run;
+            if (run > 1) {
+                memset(controls[n].bytes, 0, sizeof(controls[n].bytes));
+                header->msg_control = controls[n].bytes;
+                header->msg_controllen = sizeof(controls[n].bytes);
+                struct cmsghdr *control = CMSG_FIRSTHDR(header);
+                control->cmsg_level = SOL_UDP;
+                control->cmsg_type = UDP_SEGMENT;
+                control->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+                uint16_t segment = (uint16_t)size;
+                memcpy(CMSG_DATA(control), &segment, sizeof(segment));
+            }
+            runs[n] = run;
+            used += run;
+            next += run;
+            n += 1;
         }
         int result = sendmmsg(descriptor, messages, n, MSG_NOSIGNAL);
         if (result < 0) return sent > 0 ? (int)sent : -1;
-        sent += (unsigned int)result;
+        for (int i = 0; i < result; i++) sent += runs[i];
         if ((unsigned int)result < n) break;
     }
     return (int)sent;
 #else
+    (void)segments;
     unsigned int sent = 0;
     for (; sent < count; sent++) {
         if (send(descriptor, buffers[sent], lengths[sent], 0) < 0) return sent > 0 ? (int)sent : -1;

@@ -52,6 +52,13 @@ struct LoadgenCommand: AsyncParsableCommand {
     @Flag(help: "After the run, store the same events one row per event (COPY into an indexed table) and compare.")
     var naive = false
 
+    @Flag(
+        inversion: .prefixedNo,
+        help:
+            "UDP: hand the kernel runs of equal-length datagrams to cut apart (GSO); the daemon still reads them one by one."
+    )
+    var udpSegmentation = true
+
     @Flag(help: "End with one JSON summary object.")
     var json = false
 
@@ -93,6 +100,7 @@ struct LoadgenCommand: AsyncParsableCommand {
         options.connections = connections
         options.serials = serials
         options.naive = naive
+        options.udpSegmentation = udpSegmentation
         options.window = max(1, window)
         if let alertStream, let token { options.alertStream = (alertStream, token) }
         let quiet = json

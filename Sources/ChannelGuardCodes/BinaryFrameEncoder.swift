@@ -44,6 +44,20 @@ public struct BinaryFrameEncoder: Sendable {
     public func signedFrame(body: [UInt8], flags: BinaryFrame.Flags, recordCount: Int, sequence: UInt64) -> [UInt8] {
         var frame: [UInt8] = []
         frame.reserveCapacity(BinaryFrame.headerBytes + body.count + BinaryFrame.tagBytes)
+        appendSignedFrame(body: body, flags: flags, recordCount: recordCount, sequence: sequence, to: &frame)
+        return frame
+    }
+
+    /// ``signedFrame(body:flags:recordCount:sequence:)`` appended to `frame`, which may already hold
+    /// other frames: a sender packing many datagrams into one buffer allocates nothing per frame.
+    public func appendSignedFrame(
+        body: [UInt8],
+        flags: BinaryFrame.Flags,
+        recordCount: Int,
+        sequence: UInt64,
+        to frame: inout [UInt8]
+    ) {
+        let start = frame.count
         frame.appendBigEndian(UInt32(BinaryFrame.headerBytes - 4 + body.count + BinaryFrame.tagBytes))
         frame.append(BinaryFrame.version)
         frame.append(flags.rawValue)
@@ -56,11 +70,10 @@ public struct BinaryFrameEncoder: Sendable {
         frame.append(contentsOf: repeatElement(0, count: FrameKey.tagBytes))
         frame.withUnsafeMutableBytes { bytes in
             key.writeTag(
-                of: UnsafeRawBufferPointer(rebasing: bytes[4..<signed]),
+                of: UnsafeRawBufferPointer(rebasing: bytes[(start + 4)..<signed]),
                 to: bytes.baseAddress!.advanced(by: signed).assumingMemoryBound(to: UInt8.self)
             )
         }
-        return frame
     }
 
     static func appendRecord(_ batch: ScanBatch, _ index: Int, to out: inout [UInt8]) {

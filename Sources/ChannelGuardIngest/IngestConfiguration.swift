@@ -41,6 +41,11 @@ public struct IngestConfiguration: Sendable {
         /// less often costs the audits a little freshness and gives the scans back most of a core's
         /// fifth (docs/performance.md).
         public var rollupFoldNanoseconds: UInt64 = 30_000_000_000
+        /// The share of a core's time a rollup fold may take while it runs: it pauses between pages
+        /// of deltas and slices of its upsert for the rest (``RollupFolder/busyShare``). At
+        /// 1 M events/s a fold's seconds of CPU then spread over about half the interval instead of
+        /// stalling the scans for a few seconds. The last fold at shutdown does not pause.
+        public var rollupFoldBusyShare = 0.3
         /// How often stored alerts are folded into incidents (`fold_alerts_into_incidents`).
         public var incidentFoldNanoseconds: UInt64 = 200_000_000
         /// zstd level for batch payloads.

@@ -244,7 +244,10 @@ public final class IngestService: Service, Sendable {
             let finalPass = stop()
             do {
                 while true {
-                    let fold = try await session.run { try RollupFolder().fold($0) }
+                    var folder = RollupFolder()
+                    folder.busyShare = finalPass ? 1 : configuration.pipeline.rollupFoldBusyShare
+                    folder.hurry = stop
+                    let fold = try await session.run { [folder] in try folder.fold($0) }
                     if !fold.unreadable.isEmpty {
                         logger.error(
                             "unreadable rollup deltas skipped",

@@ -1,12 +1,32 @@
 import ChannelGuardCodes
 import ChannelGuardStore
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Adds the rollup deltas stored with each batch to `scan_rollups_hourly`, many batches merged into
 /// one upsert. The batches it applies are marked `rolled_up` in the same transaction, so each is
 /// counted exactly once, even with several folders (rows are claimed with `SKIP LOCKED`).
+///
+/// The deltas are read a page of batches at a time and merged as they come, so that a fold holds
+/// one page of them in memory, not all, and every batch waiting goes into one upsert: under the
+/// load generator's workload each upsert writes about 100,000 cells however many batches fed it,
+/// and at 1 M events/s the batches of 30 s used to take two folds, so two upserts.
 public struct RollupFolder: Sendable {
     /// Batches merged per transaction.
-    public var batchesPerFold = 2_000
+    public var batchesPerFold = 20_000
+    /// Batches read per query.
+    public var batchesPerPage = 50
+    /// Cells upserted per statement.
+    public var cellsPerSlice = 10_000
+    /// The share of its running time the fold may keep a core busy: after each page and each
+    /// slice it sleeps for the rest. 1 never sleeps. A fold at 1 M events/s is seconds of CPU
+    /// (merging the deltas here, the upsert in the server); run in one go, those seconds took a
+    /// core from the scans, and at full load every alert raised meanwhile waited (docs/performance.md).
+    public var busyShare = 1.0
+    /// Checked at each pause: once it says so (the daemon is stopping), the fold stops pausing.
+    public var hurry: @Sendable () -> Bool = { false }
 
     public init() {}
 
@@ -21,62 +41,78 @@ public struct RollupFolder: Sendable {
     /// Folds up to ``batchesPerFold`` batches; zero batches when nothing waits.
     public func fold(_ connection: LibPQConnection) throws -> Fold {
         try connection.execute("BEGIN")
+        var pacer = Pacer(busyShare: busyShare, hurry: hurry)
         do {
-            // Binary results: the deltas arrive as stored, not as hex at twice the size (at
-            // 1 M events/s a fold reads about 180 MB of them).
-            let rows = try connection.executeBinary(
-                """
-                SELECT id, rollup FROM scan_batches WHERE NOT rolled_up
-                ORDER BY id LIMIT \(batchesPerFold) FOR UPDATE SKIP LOCKED
-                """
-            )
-            guard !rows.isEmpty else {
-                try connection.execute("COMMIT")
-                return Fold(batches: 0, cells: 0, unreadable: [])
-            }
             var cells = RollupCells()
             var unreadable: [Int64] = []
             var ids: [Int64] = []
-            for row in rows {
-                let id = LibPQConnection.integer(row[0]) ?? 0
-                ids.append(id)
-                guard let stored = row[1], let raw = try? ZstdCodec.decompress(stored),
-                    RollupDeltas.merge(raw, into: &cells)
-                else {
-                    if row[1] != nil { unreadable.append(id) }
-                    continue
+            while ids.count < batchesPerFold {
+                // Binary results: the deltas arrive as stored, not as hex at twice the size.
+                let rows = try connection.executeBinary(
+                    """
+                    SELECT id, rollup FROM scan_batches WHERE NOT rolled_up AND id > \(ids.last ?? 0)
+                    ORDER BY id LIMIT \(min(batchesPerPage, batchesPerFold - ids.count)) FOR UPDATE SKIP LOCKED
+                    """
+                )
+                for row in rows {
+                    let id = LibPQConnection.integer(row[0]) ?? 0
+                    ids.append(id)
+                    guard let stored = row[1], let raw = try? ZstdCodec.decompress(stored),
+                        RollupDeltas.merge(raw, into: &cells)
+                    else {
+                        if row[1] != nil { unreadable.append(id) }
+                        continue
+                    }
                 }
+                if rows.count < batchesPerPage { break }
+                pacer.pause()
+            }
+            guard !ids.isEmpty else {
+                try connection.execute("COMMIT")
+                return Fold(batches: 0, cells: 0, unreadable: [])
             }
             if !cells.isEmpty {
+                // In primary-key order (numbers first: the order of the text columns matters less),
+                // cut into slices: the upsert then walks the table's index and pages in order
+                // (110,000 cells: 1.0–1.1 s against 1.4–1.5 s in arrival order, measured here),
+                // a slice per statement with pauses between.
+                let sorted = cells.sorted {
+                    ($0.key.hour, $0.key.distributor, $0.key.city, $0.key.gtin)
+                        < ($1.key.hour, $1.key.distributor, $1.key.city, $1.key.gtin)
+                }
+                let slice = max(1, cellsPerSlice)
                 try connection.stageTextRows(
                     table: "staged_rollups",
-                    columns: ["hour", "distributor_id", "city_code", "gtin", "step", "in_territory", "scans"],
-                    rows: cells.map { key, scans in
+                    columns: ["slice", "hour", "distributor_id", "city_code", "gtin", "step", "in_territory", "scans"],
+                    rows: sorted.enumerated().map { index, cell in
                         [
-                            "\(key.hour)", "\(key.distributor)", "\(key.city)", ScanBatch.padded(key.gtin, 14),
-                            key.step.rawValue, key.inTerritory ? "t" : "f", "\(scans)",
+                            "\(index / slice)", "\(cell.key.hour)", "\(cell.key.distributor)", "\(cell.key.city)",
+                            ScanBatch.padded(cell.key.gtin, 14), cell.key.step.rawValue,
+                            cell.key.inTerritory ? "t" : "f",
+                            "\(cell.scans)",
                         ]
                     }
                 )
-                // In primary-key order: the upsert then walks the table's index and pages in order
-                // (110,000 cells: 1.0–1.1 s against 1.4–1.5 s in arrival order, measured here).
                 // The cells' distributors come from the serial index and their cities from the
                 // region catalogue; a superuser skips the per-row foreign-key triggers (most of the
                 // upsert's cost), as bulk loaders do.
                 let superuser = try connection.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
                 let skipTriggers = superuser.first?.first == "t"
                 if skipTriggers { try connection.execute("SET LOCAL session_replication_role = replica") }
-                try connection.execute(
-                    """
-                    INSERT INTO scan_rollups_hourly (hour, distributor_id, city_code, gtin, step, in_territory, scans)
-                    SELECT to_timestamp(hour::bigint), distributor_id::bigint, city_code, gtin, step,
-                           in_territory::boolean, scans::bigint
-                    FROM staged_rollups
-                    ORDER BY hour::bigint, distributor_id::bigint, city_code, gtin, step, in_territory::boolean
-                    ON CONFLICT (hour, distributor_id, city_code, gtin, step, in_territory) DO UPDATE
-                    SET scans = scan_rollups_hourly.scans + excluded.scans
-                    """
-                )
+                for number in 0..<((sorted.count + slice - 1) / slice) {
+                    pacer.pause()
+                    try connection.execute(
+                        """
+                        INSERT INTO scan_rollups_hourly (hour, distributor_id, city_code, gtin, step, in_territory, scans)
+                        SELECT to_timestamp(hour::bigint), distributor_id::bigint, city_code, gtin, step,
+                               in_territory::boolean, scans::bigint
+                        FROM staged_rollups WHERE slice = '\(number)'
+                        ORDER BY hour::bigint, distributor_id::bigint, city_code, gtin, step, in_territory::boolean
+                        ON CONFLICT (hour, distributor_id, city_code, gtin, step, in_territory) DO UPDATE
+                        SET scans = scan_rollups_hourly.scans + excluded.scans
+                        """
+                    )
+                }
                 if skipTriggers { try connection.execute("SET LOCAL session_replication_role = origin") }
             }
             try connection.execute(
@@ -84,10 +120,41 @@ public struct RollupFolder: Sendable {
                 ["{" + ids.map(String.init).joined(separator: ",") + "}"]
             )
             try connection.execute("COMMIT")
-            return Fold(batches: rows.count, cells: cells.count, unreadable: unreadable)
+            return Fold(batches: ids.count, cells: cells.count, unreadable: unreadable)
         } catch {
             _ = try? connection.execute("ROLLBACK")
             throw error
         }
+    }
+}
+
+/// Keeps a loop's busy time to a share of its running time: ``pause()`` sleeps for the rest of
+/// the time since the last pause (at most 2 s at once), unless `hurry` says not to.
+struct Pacer {
+    let busyShare: Double
+    let hurry: () -> Bool
+    let clock: () -> UInt64
+    let sleep: (UInt64) -> Void
+    private var since: UInt64
+
+    init(
+        busyShare: Double,
+        hurry: @escaping () -> Bool = { false },
+        clock: @escaping () -> UInt64 = Monotonic.now,
+        sleep: @escaping (UInt64) -> Void = { usleep(UInt32($0 / 1000)) }
+    ) {
+        self.busyShare = min(1, max(0.01, busyShare))
+        self.hurry = hurry
+        self.clock = clock
+        self.sleep = sleep
+        since = clock()
+    }
+
+    mutating func pause() {
+        let busy = clock() &- since
+        if busyShare < 1, !hurry() {
+            sleep(min(UInt64(Double(busy) * (1 - busyShare) / busyShare), 2_000_000_000))
+        }
+        since = clock()
     }
 }

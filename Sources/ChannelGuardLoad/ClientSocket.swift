@@ -66,10 +66,22 @@ public final class ClientSocket: @unchecked Sendable {
         }
     }
 
+    /// Set once the kernel has refused to segment datagrams on this socket (see
+    /// ``send(packed:lengths:segmenting:)``); they then go one per message. Read and written by the
+    /// sending thread only.
+    public private(set) var segmentationRefused = false
+
     /// Sends datagrams (UDP) packed one after another in `bytes`, `lengths[i]` bytes each, as many
     /// per system call as the kernel takes (`sendmmsg`): at a few hundred thousand datagrams a
     /// second the system call, not the datagram, is what a sender pays for.
-    public func send(packed bytes: [UInt8], lengths: [Int]) throws {
+    ///
+    /// With `segmenting`, runs of up to 64 consecutive datagrams of one length go down as one
+    /// message that the kernel cuts apart (UDP generic segmentation offload, as QUIC stacks send):
+    /// the receiver still reads every datagram on its own, in order, but the sender crosses the
+    /// network stack once per run instead of once per datagram. If the kernel or the route refuses
+    /// (an old kernel; a datagram longer than the path's MTU), the socket falls back to one
+    /// datagram per message for good and ``segmentationRefused`` says so.
+    public func send(packed bytes: [UInt8], lengths: [Int], segmenting: Bool = false) throws {
         precondition(transport == .udp, "send(packed:lengths:) is for UDP")
         try bytes.withUnsafeBytes { raw in
             var pointers: [UnsafeRawPointer?] = []
@@ -82,13 +94,24 @@ public final class ClientSocket: @unchecked Sendable {
             precondition(offset <= raw.count, "the lengths add up to more than the bytes")
             var done = 0
             while done < lengths.count {
+                let segments: UInt32 = segmenting && !segmentationRefused ? 64 : 1
                 let sent = pointers[done...].withUnsafeBufferPointer { buffers in
                     lengths[done...].withUnsafeBufferPointer { sizes in
-                        cg_send_datagrams(descriptor, buffers.baseAddress, sizes.baseAddress, UInt32(buffers.count))
+                        cg_send_datagrams(
+                            descriptor,
+                            buffers.baseAddress,
+                            sizes.baseAddress,
+                            UInt32(buffers.count),
+                            segments
+                        )
                     }
                 }
                 if sent < 0 {
                     if errno == EINTR { continue }
+                    if segments > 1, [EINVAL, EIO, ENOPROTOOPT, EOPNOTSUPP].contains(errno) {
+                        segmentationRefused = true
+                        continue
+                    }
                     throw SendError("sendmmsg: \(String(cString: strerror(errno)))")
                 }
                 done += Int(sent)

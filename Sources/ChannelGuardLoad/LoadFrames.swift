@@ -7,7 +7,10 @@ struct LoadFrames: Sendable {
     let bodies: [[UInt8]]
     let eventsPerFrame: Int
 
-    init(workload: LoadWorkload, eventsPerFrame: Int, frames: Int, time: Int64) throws {
+    /// `runsOf`: within each group of that many frames (a UDP sender's system call), frames of one
+    /// length are put next to each other, so that the kernel can segment them as one run. The mix
+    /// of steps in each group stays the same.
+    init(workload: LoadWorkload, eventsPerFrame: Int, frames: Int, time: Int64, runsOf group: Int = 1) throws {
         var bodies: [[UInt8]] = []
         var next = 0
         let encoder = BinaryFrameEncoder(gatewayID: 0, secret: [0])
@@ -32,7 +35,10 @@ struct LoadFrames: Sendable {
             let frame = try encoder.encode(batch, sequence: 0)
             bodies.append(Array(frame[BinaryFrame.headerBytes..<(frame.count - BinaryFrame.tagBytes)]))
         }
-        self.bodies = bodies
+        self.bodies = stride(from: 0, to: bodies.count, by: max(1, group)).flatMap { start in
+            bodies[start..<min(bodies.count, start + max(1, group))].enumerated()
+                .sorted { ($0.element.count, $0.offset) < ($1.element.count, $1.offset) }.map(\.element)
+        }
         self.eventsPerFrame = eventsPerFrame
     }
 

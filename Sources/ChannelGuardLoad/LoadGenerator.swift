@@ -26,6 +26,10 @@ public struct LoadGenerator: Sendable {
         public var eventsPerFrame = 512
         /// Parallel connections (each its own gateway, so each has its own sequence).
         public var connections = 1
+        /// UDP: hand the kernel runs of equal-length datagrams to cut apart (UDP GSO), so that the
+        /// generator, on the same machine as the daemon, spends less of it sending. The daemon
+        /// still receives one datagram at a time. Falls back by itself where the kernel refuses.
+        public var udpSegmentation = true
         /// Frames sent and not yet acknowledged, per TCP connection.
         public var window = 2048
         public var serials = 200_000
@@ -66,7 +70,8 @@ public struct LoadGenerator: Sendable {
             workload: workload,
             eventsPerFrame: perFrame,
             frames: 256,
-            time: Monotonic.wallMilliseconds()
+            time: Monotonic.wallMilliseconds(),
+            runsOf: options.transport == .tcp ? 1 : LoadConnection.datagramsPerCall
         )
         let startWall = try database.execute("SELECT now()")[0][0] ?? "now()"
         let logBytesBefore = try NaiveStorage.eventLogBytes(database)
@@ -155,6 +160,8 @@ final class LoadState: Sendable {
         var nextDiversion = 0
         var diversionSent: [String: UInt64] = [:]
         var errors: [String] = []
+        /// Connections whose kernel refused to segment UDP datagrams.
+        var segmentationRefused = 0
     }
 
     let diversions: [LoadWorkload.Serial]
@@ -182,18 +189,22 @@ final class LoadState: Sendable {
 
     var inFlight: Int { counts.withLock { $0.inFlight } }
 
-    /// The next diversion to inject when the share calls for one. When the share would use up the
-    /// pool of diverted serials before the run ends, diversions are also spread evenly over the run,
-    /// so that alert latencies are measured throughout and not only in its first seconds.
-    func diversionDue(share: Double) -> LoadWorkload.Serial? {
+    /// The diversions to inject among the next `upcoming` events (at most `most`) when the share
+    /// calls for them. When the share would use up the pool of diverted serials before the run
+    /// ends, diversions are also spread evenly over the run, so that alert latencies are measured
+    /// throughout and not only in its first seconds. One lock per system call, not per frame.
+    func diversionsDue(share: Double, upcoming: Int, most: Int) -> [LoadWorkload.Serial] {
         let elapsed = end > begin ? Double(Monotonic.now() &- begin) / Double(end - begin) : 1
         return counts.withLock { counts in
-            guard counts.nextDiversion < diversions.count,
-                Double(counts.nextDiversion + 1) <= share * Double(counts.sent + 1),
+            var due: [LoadWorkload.Serial] = []
+            while due.count < most, counts.nextDiversion < diversions.count,
+                Double(counts.nextDiversion + 1) <= share * Double(counts.sent + upcoming),
                 Double(counts.nextDiversion) <= elapsed * Double(diversions.count)
-            else { return nil }
-            defer { counts.nextDiversion += 1 }
-            return diversions[counts.nextDiversion]
+            {
+                due.append(diversions[counts.nextDiversion])
+                counts.nextDiversion += 1
+            }
+            return due
         }
     }
 
@@ -203,6 +214,8 @@ final class LoadState: Sendable {
     }
 
     func finished() { counts.withLock { $0.finished += 1 } }
+
+    func refusedSegmentation() { counts.withLock { $0.segmentationRefused += 1 } }
 
     func allFinished(_ count: Int) -> Bool { counts.withLock { $0.finished >= count } }
 

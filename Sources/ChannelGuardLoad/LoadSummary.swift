@@ -24,6 +24,8 @@ public struct LoadSummary: Sendable {
     public var falseAlerts: Int
     /// The first few false alerts: rule, GTIN/serial, scan region, evidence (to find out why).
     public var falseAlertExamples: [String] = []
+    /// UDP: whether runs of datagrams went to the kernel to segment (UDP GSO); `nil` over TCP.
+    public var udpSegmentation: Bool?
     public var machineCPUPercent: Double
     public var loadgenCPUSeconds: Double
     public var errors: [String]
@@ -125,6 +127,8 @@ public struct LoadSummary: Sendable {
             diversionsAlerted: alerted.count,
             falseAlerts: falseAlerts,
             falseAlertExamples: falseAlertExamples,
+            udpSegmentation: options.transport == .tcp
+                ? nil : options.udpSegmentation && counts.segmentationRefused == 0,
             machineCPUPercent: cpu.machinePercent,
             loadgenCPUSeconds: cpu.processSeconds,
             errors: counts.errors,
@@ -157,6 +161,7 @@ public struct LoadSummary: Sendable {
             ("diversions_alerted", "\(diversionsAlerted)"),
             ("false_alerts", "\(falseAlerts)"),
             ("false_alert_examples", "[" + falseAlertExamples.map(JSONText.quote).joined(separator: ",") + "]"),
+            ("udp_segmentation", udpSegmentation.map { "\($0)" } ?? "null"),
             ("seconds", number(seconds)),
             ("machine_cpu_percent", number(machineCPUPercent)),
             ("loadgen_cpu_seconds", number(loadgenCPUSeconds)),

@@ -14,7 +14,7 @@ import Testing
         var injected = 0
         for _ in 0..<events {
             state.sent(1)
-            if state.diversionDue(share: share) != nil { injected += 1 }
+            injected += state.diversionsDue(share: share, upcoming: 1, most: 1).count
         }
         return injected
     }
@@ -24,6 +24,15 @@ import Testing
         let state = LoadState(diversions: Self.pool, begin: 1, end: 2)
         #expect(Self.due(state, share: 0.01, events: 500) == 5)
         #expect(Self.due(state, share: 0.01, events: 2_000) == 5)  // the pool of 10 is used up
+    }
+
+    @Test func aSystemCallsWorthComesAtOnceUpToItsFrames() {
+        let state = LoadState(diversions: Self.pool, begin: 1, end: 2)
+        state.sent(100)
+        // 100 sent and 300 about to be: 4 due at 1 %, but a call of 3 frames carries 3.
+        #expect(state.diversionsDue(share: 0.01, upcoming: 300, most: 3).count == 3)
+        #expect(state.diversionsDue(share: 0.01, upcoming: 300, most: 3).count == 1)
+        #expect(state.diversionsDue(share: 0.01, upcoming: 300, most: 3).isEmpty)
     }
 
     @Test func thePoolIsSpreadOverARunItWouldNotLast() {

@@ -20,9 +20,15 @@ void cg_release_free_memory(void);
 uint32_t cg_crc32c(uint32_t crc, const void *bytes, size_t count);
 
 /// Sends `count` datagrams on a connected socket, as many as it can in one system call (Linux
-/// `sendmmsg`; one `send` each elsewhere). Returns how many were sent, or -1 with `errno` set when
-/// not even the first was.
-int cg_send_datagrams(int descriptor, const void *const *buffers, const size_t *lengths, unsigned int count);
+/// `sendmmsg`; one `send` each elsewhere). With `segments` above 1 (Linux, at most 64), a run of
+/// up to `segments` consecutive datagrams of one length (the last of a run may be shorter) goes
+/// down as one message that the kernel cuts into those datagrams (`UDP_SEGMENT`, generic
+/// segmentation offload): the receiver still gets each datagram on its own. Returns how many
+/// datagrams were sent, or -1 with `errno` set when not even the first was (EINVAL or EIO when the
+/// kernel or the route cannot segment: send again with `segments` 1).
+int cg_send_datagrams(
+    int descriptor, const void *const *buffers, const size_t *lengths, unsigned int count, unsigned int segments
+);
 
 #if defined(__linux__)
 #include <linux/filter.h>
