@@ -87,8 +87,9 @@ int cg_send_datagrams(
         while (next < count && n < most_messages && used < most_datagrams) {
             size_t size = lengths[next];
             unsigned int run = 1;
-            while (run < segments && next + run < count && used + run < most_datagrams
-                   && lengths[next + run] <= size && (run + 1) * size <= most_payload) {
+            // An empty datagram is neither a segment size nor a segment: it goes alone.
+            while (size > 0 && run < segments && next + run < count && used + run < most_datagrams
+                   && lengths[next + run] > 0 && lengths[next + run] <= size && (run + 1) * size <= most_payload) {
                 int shorter = lengths[next + run] < size;
                 run += 1;
                 if (shorter) break;  // only the last segment may be shorter

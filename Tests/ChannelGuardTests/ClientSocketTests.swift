@@ -86,4 +86,18 @@ import Glibc
         receiver.wait(milliseconds: 200)
         #expect(receiver.next() == nil, "a datagram more than was sent")
     }
+
+    /// An empty datagram cannot be cut from a run: it goes on its own, between runs, and arrives.
+    @Test func emptyDatagramsArriveInPlace() throws {
+        let receiver = try Receiver()
+        let socket = try ClientSocket(host: "127.0.0.1", port: receiver.port, transport: .udp)
+        let datagrams: [[UInt8]] = [[1, 1], [2, 2], [], [3, 3], [4], [], [], [5, 5]]
+        try socket.send(packed: datagrams.flatMap { $0 }, lengths: datagrams.map(\.count), segmenting: true)
+        for (number, expected) in datagrams.enumerated() {
+            #expect(receiver.next() == expected, "datagram \(number)")
+        }
+        #expect(!socket.segmentationRefused)
+        receiver.wait(milliseconds: 100)
+        #expect(receiver.next() == nil, "a datagram more than was sent")
+    }
 }
