@@ -130,9 +130,10 @@ extension EmbeddedPostgres {
             options += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
         } else {
             // Room for the write-ahead log of a busy ingest between checkpoints. With the default
-            // 1 GB, 1 M events/s forced a checkpoint every 29–50 s (the server's log asks for a
-            // larger max_wal_size), and after each one every page's first change is logged whole,
-            // which slowed commits for seconds. 4 GB is about two minutes at that rate.
+            // 1 GB, full speed (about 20 MB/s of WAL) forced a checkpoint every 23–29 s (the
+            // server's log asks for a larger max_wal_size), and after each one every page's first
+            // change is logged whole, which slowed commits for seconds. With 4 GB a checkpoint
+            // starts after about 2.1 GB: every 3–4 minutes at 1 M events/s.
             options += ["-c max_wal_size=4GB", "-c checkpoint_timeout=10min"]
         }
         let result = try run(
