@@ -104,14 +104,14 @@ public func buildApplication(_ configuration: ServeConfiguration) async throws -
     let hub = AlertHub(client: feedClient, configuration: configuration.alertFeed, logger: logger)
     var ingest: IngestService?
     if var ingestConfiguration = configuration.ingest {
+        // Inside the data directory, never beside it: two data directories in one parent had shared
+        // one snapshot (and one spool), and a daemon loaded its neighbour's index.
         if ingestConfiguration.snapshotPath == nil, let embedded {
             ingestConfiguration.snapshotPath =
-                embedded.postgres.dataDirectory.deletingLastPathComponent()
-                .appendingPathComponent("serial-index.snapshot").path
+                embedded.postgres.dataDirectory.appendingPathComponent("serial-index.snapshot").path
         }
         if ingestConfiguration.spoolDirectory == nil, let embedded {
-            ingestConfiguration.spoolDirectory =
-                embedded.postgres.dataDirectory.deletingLastPathComponent().appendingPathComponent("spool").path
+            ingestConfiguration.spoolDirectory = embedded.postgres.dataDirectory.appendingPathComponent("spool").path
         }
         let service = IngestService(
             configuration: ingestConfiguration,

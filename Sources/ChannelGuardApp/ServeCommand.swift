@@ -59,12 +59,12 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var openNetworks: [String] = []
 
-    @Option(help: "Serial index snapshot file (default: beside the embedded database's data).")
+    @Option(help: "Serial index snapshot file (default: serial-index.snapshot in the data directory).")
     var snapshot: String?
 
     @Option(
         help:
-            "Directory of the shards' spool files, used while the database is unavailable (default: beside the embedded database's data)."
+            "Directory of the shards' spool files, used while the database is unavailable (default: spool/ in the data directory)."
     )
     var spool: String?
 

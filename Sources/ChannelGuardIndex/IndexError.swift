@@ -29,6 +29,8 @@ public struct IndexError: Error, Sendable, CustomStringConvertible {
         public static let snapshotStructure = Code("snapshot_structure")
         /// A snapshot is older than the bindings it was built from.
         public static let snapshotStale = Code("snapshot_stale")
+        /// A snapshot was built from another database.
+        public static let snapshotForeign = Code("snapshot_foreign")
         /// A snapshot was built for another shard count.
         public static let snapshotShape = Code("snapshot_shape")
         /// A row read from the bindings tables could not be turned into a binding.

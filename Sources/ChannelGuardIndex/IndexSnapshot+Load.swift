@@ -126,7 +126,8 @@ extension IndexSnapshot {
                     shardCount: Int(shards),
                     watermark: get(buffer, 24),
                     createdAt: Int64(bitPattern: get(buffer, 32)),
-                    keyCount: keys
+                    keyCount: keys,
+                    database: UInt128(get(buffer, 48)) | UInt128(get(buffer, 56)) << 64
                 )
             }
         }

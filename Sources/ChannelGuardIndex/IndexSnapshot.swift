@@ -12,7 +12,7 @@ import Darwin
 /// Layout (little-endian):
 /// - header, 64 bytes: magic `CGINDEX1`, format version, key encoding version, shard count, the
 ///   source watermark (the bindings' change sequence the index reflects), creation time (ms since
-///   1970), key count;
+///   1970), key count, the source database's identity (128 bits);
 /// - per shard: key count, range count, the tree's root and free lists, the bytes used in each of
 ///   its five arenas, then those bytes;
 /// - trailer, 24 bytes: CRC-32C of everything before it, the file length, magic `CGINDEND`.
@@ -22,7 +22,8 @@ import Darwin
 /// impossible tree is refused with a specific ``IndexError``; it is never partly trusted.
 public enum IndexSnapshot {
     static let magic: UInt64 = 0x3158_4544_4E49_4743  // "CGINDEX1"
-    public static let formatVersion: UInt32 = 1
+    /// 2: the header carries the source database's identity.
+    public static let formatVersion: UInt32 = 2
     /// Version of the key bytes and value packing (``IndexKey``, ``SerialBinding``, ``LeafCodec``).
     public static let keyEncodingVersion: UInt32 = 1
     static let headerSize = 64
@@ -37,17 +38,23 @@ public enum IndexSnapshot {
         /// Creation time, milliseconds since 1970.
         public var createdAt: Int64
         public var keyCount: Int
+        /// The database the index was built from (`database_identity`), 0 when none was given: a
+        /// watermark means nothing in another database, where the same sequence can describe
+        /// different bindings.
+        public var database: UInt128
     }
 
     // MARK: Writing
 
-    /// Writes `index` to `path` atomically. Returns the bytes written.
+    /// Writes `index` to `path` atomically, built from `database` at `watermark`. Returns the bytes
+    /// written.
     @discardableResult
     public static func write(
         _ index: SerialIndex,
         to path: String,
         watermark: UInt64,
-        createdAt: Int64
+        createdAt: Int64,
+        database: UInt128 = 0
     ) throws(IndexError) -> Int {
         let temporary = path + ".tmp-\(getpid())"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
@@ -61,6 +68,8 @@ public enum IndexSnapshot {
             put(&header, 24, watermark)
             put(&header, 32, UInt64(bitPattern: createdAt))
             put(&header, 40, UInt64(index.count))
+            put(&header, 48, UInt64(truncatingIfNeeded: database))
+            put(&header, 56, UInt64(truncatingIfNeeded: database >> 64))
             try writer.write(header)
             for shard in index.shards {
                 let tree = shard.tree

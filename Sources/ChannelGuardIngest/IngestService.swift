@@ -93,9 +93,9 @@ public final class IngestService: Service, Sendable {
             for problem in skipped.prefix(10) {
                 logger.warning("reference row skipped", metadata: ["row": "\(problem)"])
             }
-            return UncheckedBox((index, outcome.watermark, reference))
+            return UncheckedBox((index, outcome.watermark, outcome.database, reference))
         }
-        let (index, watermark, referenceData) = loaded.value
+        let (index, watermark, database, referenceData) = loaded.value
         let reference = ReferenceDataStore(referenceData)
         // One event loop per shard, shared with the listeners: the events a read brings for the
         // shard of its own loop are checked in place, and only the others cross to another thread.
@@ -223,7 +223,8 @@ public final class IngestService: Service, Sendable {
                         index,
                         to: path,
                         watermark: bindings.snapshotWatermark,
-                        createdAt: Monotonic.wallMilliseconds()
+                        createdAt: Monotonic.wallMilliseconds(),
+                        database: database
                     )
                 } catch {
                     logger.error("could not write the index snapshot at shutdown", metadata: ["error": "\(error)"])

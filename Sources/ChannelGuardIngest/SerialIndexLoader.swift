@@ -9,9 +9,11 @@ import Glibc
 /// Loads the serial index at start: from its snapshot when the snapshot is sound and current,
 /// otherwise by rebuilding from the bindings tables, after which a fresh snapshot replaces the old.
 ///
-/// A snapshot is used only when it loads without error (magic, version, sizes, checksum) and its
-/// watermark equals the database's: a damaged, stale or differently sharded snapshot is reported
-/// with its reason and replaced, never partly trusted.
+/// A snapshot is used only when it loads without error (magic, version, sizes, checksum), was built
+/// from this database (`database_identity`) and its watermark equals the database's: a damaged,
+/// foreign, stale or differently sharded snapshot is reported with its reason and replaced, never
+/// partly trusted. (Two databases loaded alike reach the same watermark: without the identity, a
+/// daemon once loaded a neighbour's snapshot, bindings and last sightings included.)
 public struct SerialIndexLoader: Sendable {
     /// Where the snapshot lives; `nil` to always rebuild and write none.
     public var snapshotPath: String?
@@ -29,6 +31,8 @@ public struct SerialIndexLoader: Sendable {
         /// Why the snapshot was not used (absent, damaged, stale, other shape); `nil` when it was.
         public var snapshotProblem: IndexError?
         public var watermark: UInt64
+        /// The database the index describes (``SerialIndexRebuild/databaseIdentity(_:)``).
+        public var database: UInt128
         public var keys: Int
         public var seconds: Double
         /// What the rebuild read (when rebuilt).
@@ -41,10 +45,17 @@ public struct SerialIndexLoader: Sendable {
         let clock = ContinuousClock()
         let started = clock.now
         let watermark = try SerialIndexRebuild.watermark(connection)
+        let database = try SerialIndexRebuild.databaseIdentity(connection)
         var problem: IndexError?
         if let path = snapshotPath {
             do throws(IndexError) {
                 let header = try IndexSnapshot.header(at: path)
+                guard header.database == database else {
+                    throw IndexError(
+                        .snapshotForeign,
+                        "snapshot was built from database \(String(header.database, radix: 16)); this is \(String(database, radix: 16))"
+                    )
+                }
                 guard header.watermark == watermark else {
                     throw IndexError(
                         .snapshotStale,
@@ -62,6 +73,7 @@ public struct SerialIndexLoader: Sendable {
                     source: .snapshot,
                     snapshotProblem: nil,
                     watermark: watermark,
+                    database: database,
                     keys: index.count,
                     seconds: Self.seconds(clock.now - started),
                     rebuild: nil,
@@ -94,7 +106,8 @@ public struct SerialIndexLoader: Sendable {
                     index,
                     to: path,
                     watermark: report.watermark,
-                    createdAt: Monotonic.wallMilliseconds()
+                    createdAt: Monotonic.wallMilliseconds(),
+                    database: database
                 )
             } catch {
                 saveProblem = error
@@ -105,6 +118,7 @@ public struct SerialIndexLoader: Sendable {
             source: .rebuilt,
             snapshotProblem: problem,
             watermark: report.watermark,
+            database: database,
             keys: index.count,
             seconds: Self.seconds(clock.now - started),
             rebuild: report,

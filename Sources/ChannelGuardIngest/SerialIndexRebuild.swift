@@ -30,6 +30,16 @@ public struct SerialIndexRebuild {
         return UInt64(rows.first?.first.flatMap { $0 } ?? "0") ?? 0
     }
 
+    /// The database's identity (`database_identity`, migration 10), which a snapshot carries so
+    /// that it is never loaded into another database's daemon.
+    public static func databaseIdentity(_ connection: LibPQConnection) throws -> UInt128 {
+        let rows = try connection.execute("SELECT replace(id::text, '-', '') FROM database_identity")
+        guard let text = rows.first?.first.flatMap({ $0 }), text.utf8.count == 32,
+            let high = UInt64(text.prefix(16), radix: 16), let low = UInt64(text.suffix(16), radix: 16)
+        else { throw StoreError(.queryFailed, "database_identity holds no identity (is the schema migrated?)") }
+        return UInt128(high) << 64 | UInt128(low)
+    }
+
     public func run(_ connection: LibPQConnection) throws -> (SerialIndex, Report) {
         let index = try SerialIndex(shardCount: shardCount)
         var report = Report()

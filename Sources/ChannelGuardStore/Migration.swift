@@ -40,6 +40,7 @@ public struct Migration: Sendable {
         .sql(version: 7, name: "incidents_and_webhooks", bundledSQL("0007_incidents_and_webhooks")),
         .sql(version: 8, name: "flush_and_fold", bundledSQL("0008_flush_and_fold")),
         .sql(version: 9, name: "rollup_fillfactor", bundledSQL("0009_rollup_fillfactor")),
+        .sql(version: 10, name: "database_identity", bundledSQL("0010_database_identity")),
     ]
 
     /// Version 2: the GB/T 2260 regions from the bundled catalogue.

@@ -49,7 +49,15 @@ import Testing
         let (index, keys) = try Self.sampleIndex(shards: shards, seed: UInt64(shards))
         let path = Self.temporaryPath("roundtrip")
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let written = try IndexSnapshot.write(index, to: path, watermark: 42, createdAt: 1_780_000_000_000)
+        // Both halves of the identity, so that a swapped or lost half shows.
+        let database: UInt128 = 0x0123_4567_89AB_CDEF_FEDC_BA98_7654_3210
+        let written = try IndexSnapshot.write(
+            index,
+            to: path,
+            watermark: 42,
+            createdAt: 1_780_000_000_000,
+            database: database
+        )
         #expect(written == (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int))
         let (loaded, header) = try IndexSnapshot.load(from: path)
         #expect(
@@ -58,7 +66,8 @@ import Testing
                     shardCount: shards,
                     watermark: 42,
                     createdAt: 1_780_000_000_000,
-                    keyCount: index.count
+                    keyCount: index.count,
+                    database: database
                 )
         )
         #expect(loaded.count == index.count)

@@ -89,6 +89,16 @@ import Testing
         #expect(fromSnapshot.count == index.count)
         #expect(fromSnapshot.lookup(try Self.key("SN000042")) == sold)
 
+        // A snapshot from another database is refused even at the same watermark (two databases
+        // loaded alike reach the same one): here the identity changes under the same bindings.
+        #expect(second.database == (try SerialIndexRebuild.databaseIdentity(connection)))
+        try connection.execute("UPDATE database_identity SET id = gen_random_uuid()")
+        let (_, foreign) = try loader.load(connection, logger: logger)
+        #expect(foreign.source == .rebuilt && foreign.snapshotProblem?.code == .snapshotForeign)
+        #expect(foreign.watermark == second.watermark && foreign.database != second.database)
+        #expect(try IndexSnapshot.header(at: path).database == foreign.database)
+        #expect(try loader.load(connection, logger: logger).1.source == .snapshot)
+
         // A binding changed by anyone makes the snapshot stale: rebuilt, and the change is in.
         try connection.execute(
             "INSERT INTO serial_bindings (gtin, serial, shipment_id, bound_at) SELECT '\(Self.gtin)', 'LATE1', id, now() FROM shipments WHERE code = 'S2'"
