@@ -94,10 +94,12 @@ import Glibc
         defer { try? FileManager.default.removeItem(at: directory) }
 
         let (first, port) = try await startServe(database.url, directory)
-        // Half the frames sent, a third acknowledged: the daemon dies with frames in flight.
+        // Half the frames sent (1 through frames / 2 + 1), at least a third acknowledged, then the
+        // daemon dies, usually with frames in flight (on a busy machine all it was sent may be
+        // acknowledged before the kill lands; the resend below then starts where the acks stop).
         let ackedBeforeKill = try Self.stream(port, 1...Self.frames) { first.signal(SIGKILL) }
         _ = try await first.waitForExit(timeout: .seconds(10))
-        #expect(ackedBeforeKill >= Self.frames / 3 && ackedBeforeKill <= Self.frames / 2)
+        #expect(ackedBeforeKill >= Self.frames / 3 && ackedBeforeKill <= Self.frames / 2 + 1)
 
         // The gateway resends everything not acknowledged to the restarted daemon.
         let (second, newPort) = try await startServe(database.url, directory)

@@ -16,6 +16,9 @@ enum IngestHarness {
         configuration.listeners.openNetworks = ["127.0.0.0/8"]
         configuration.pipeline.shards = 2
         configuration.pipeline.flushIntervalNanoseconds = 20_000_000
+        // Folds every half second, not every 30 s: a test that reads the rollups then waits for a
+        // fold within its own deadline instead of racing the production interval.
+        configuration.pipeline.rollupFoldNanoseconds = 500_000_000
         configuration.spoolDirectory = spool
         return configuration
     }

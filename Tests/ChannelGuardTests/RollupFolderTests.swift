@@ -9,7 +9,7 @@ import Testing
 /// The rollup fold against the real database: deltas read a page at a time add up to the same
 /// cells, each batch counted once, batches locked by another folder left to a later fold.
 @Suite(.database, .serialized) struct RollupFolderTests {
-    static let hour: Int64 = 1_795_435_200  // 2026-11-24 08:00 UTC
+    static let hour: Int64 = 1_795_435_200  // 2026-11-23 12:00 UTC
 
     /// Stores a batch whose only content that matters here is its rollup delta.
     static func storeBatch(_ connection: LibPQConnection, _ cells: RollupCells, rolledUp: Bool = false) throws {
