@@ -246,8 +246,8 @@ public final class IngestService: Service, Sendable {
             do {
                 while true {
                     var folder = RollupFolder()
-                    folder.busyShare = finalPass ? 1 : configuration.pipeline.rollupFoldBusyShare
-                    folder.hurry = stop
+                    folder.busyShare = configuration.pipeline.rollupFoldBusyShare
+                    folder.hurry = stop  // true on the final pass: no pauses then
                     let fold = try await session.run { [folder] in try folder.fold($0) }
                     if !fold.unreadable.isEmpty {
                         logger.error(
@@ -255,7 +255,7 @@ public final class IngestService: Service, Sendable {
                             metadata: ["batches": "\(fold.unreadable.prefix(10))"]
                         )
                     }
-                    if fold.batches < RollupFolder().batchesPerFold { break }
+                    if fold.batches < folder.batchesPerFold { break }
                 }
             } catch is CancellationError {
                 // Stopping: the final pass folds what is left.
