@@ -1,6 +1,7 @@
 import ArgumentParser
 import ChannelGuardLoad
 import ChannelGuardStore
+import Foundation
 
 /// `channelguard loadgen`: a gateway simulator against a running daemon on the demo network.
 struct LoadgenCommand: AsyncParsableCommand {
@@ -59,6 +60,12 @@ struct LoadgenCommand: AsyncParsableCommand {
     )
     var udpSegmentation = true
 
+    @Option(
+        name: .customLong("alert-log"),
+        help: "Write each diversion's alert latencies to this CSV file (sent_s,announced_ms,stored_ms)."
+    )
+    var alertLog: String?
+
     @Flag(help: "End with one JSON summary object.")
     var json = false
 
@@ -106,6 +113,9 @@ struct LoadgenCommand: AsyncParsableCommand {
         let quiet = json
         let summary = try await database.resolve().withDatabase { [options] url in
             try LoadGenerator(options: options, url: url).run { if !quiet { print($0) } }
+        }
+        if let alertLog {
+            try summary.alertTimelineCSV.write(toFile: alertLog, atomically: true, encoding: .utf8)
         }
         if json {
             print(summary.json)

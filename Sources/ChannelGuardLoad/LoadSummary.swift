@@ -1,5 +1,6 @@
 import ChannelGuardCodes
 import ChannelGuardStore
+import Foundation
 
 /// What a load run measured; `json` is the one-line summary `loadgen --json` ends with.
 public struct LoadSummary: Sendable {
@@ -31,6 +32,17 @@ public struct LoadSummary: Sendable {
     public var errors: [String]
     /// The same events stored one row per event (`--naive`).
     public var naive: NaiveStorage.Result?
+    /// Each alerted diversion in the order sent: when it was sent (seconds into the run) and how
+    /// long until its alert was announced live and stored (`nil` when not seen). Not in `json`;
+    /// `loadgen --alert-log` writes it, to see when in a run the slow alerts happened.
+    public var alertTimeline: [AlertTiming] = []
+
+    /// One diversion's alert latencies (``alertTimeline``).
+    public struct AlertTiming: Sendable, Equatable {
+        public var sentSeconds: Double
+        public var announcedMilliseconds: Double?
+        public var storedMilliseconds: Double?
+    }
 
     public var eventsPerSecond: Double { Double(eventsDurable) / seconds }
     public var lossRatio: Double { eventsSent == 0 ? 0 : max(0, 1 - Double(eventsDurable) / Double(eventsSent)) }
@@ -81,6 +93,7 @@ public struct LoadSummary: Sendable {
         var alertLatencies: [Double] = []
         var storedAlertLatencies: [Double] = []
         var streamLatencies: [Double] = []
+        var timeline: [AlertTiming] = []
         for row in rows {
             let key = "\(UInt64(row[1] ?? "") ?? 0)/\(row[2] ?? "")"
             guard row[0] == "out_of_territory", let sent = counts.diversionSent[key] else {
@@ -94,13 +107,18 @@ public struct LoadSummary: Sendable {
             if let arrived = streamed?[key] {
                 streamLatencies.append(Double(arrived &- sent) / 1e6)
             }
+            var timing = AlertTiming(sentSeconds: Double(sent &- state.begin) / 1e9)
             if let announced = notices.live[key] {
-                alertLatencies.append(Double(announced &- sent) / 1e6)
+                timing.announcedMilliseconds = Double(announced &- sent) / 1e6
+                alertLatencies.append(timing.announcedMilliseconds!)
             }
             if let batch = Int64(row[3] ?? ""), let stored = notices.batches[batch] {
-                storedAlertLatencies.append(Double(stored &- sent) / 1e6)
+                timing.storedMilliseconds = Double(stored &- sent) / 1e6
+                storedAlertLatencies.append(timing.storedMilliseconds!)
             }
+            timeline.append(timing)
         }
+        timeline.sort { $0.sentSeconds < $1.sentSeconds }
         alertLatencies.sort()
         storedAlertLatencies.sort()
         streamLatencies.sort()
@@ -132,8 +150,20 @@ public struct LoadSummary: Sendable {
             machineCPUPercent: cpu.machinePercent,
             loadgenCPUSeconds: cpu.processSeconds,
             errors: counts.errors,
-            naive: naive
+            naive: naive,
+            alertTimeline: timeline
         )
+    }
+
+    /// ``alertTimeline`` as CSV: `sent_s,announced_ms,stored_ms`, empty where not seen.
+    public var alertTimelineCSV: String {
+        func field(_ value: Double?) -> String { value.map { String(format: "%.3f", $0) } ?? "" }
+        var text = "sent_s,announced_ms,stored_ms\n"
+        for timing in alertTimeline {
+            text +=
+                "\(field(timing.sentSeconds)),\(field(timing.announcedMilliseconds)),\(field(timing.storedMilliseconds))\n"
+        }
+        return text
     }
 
     public var json: String {

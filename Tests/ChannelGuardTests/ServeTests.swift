@@ -141,12 +141,13 @@ import FoundationNetworking
         // The load generator against this daemon, reading the live stream as well: everything it
         // sent is acknowledged and stored, each diversion alerted and seen on the stream. Its
         // summary carries every field the docs name.
+        let alertLog = directory.appendingPathComponent("alerts.csv").path
         let loadgen = try ChildProcess(
             executable,
             [
                 "loadgen", "--to", "127.0.0.1:\(tcp)", "--transport", "tcp", "--seconds", "2", "--rate", "20000",
                 "--serials", "2000", "--json", "--alert-stream", "http://127.0.0.1:\(port)/v1/alerts/stream",
-                "--token", token,
+                "--token", token, "--alert-log", alertLog,
             ] + dataDir
         )
         #expect(try await loadgen.waitForExit(timeout: .seconds(120)) == 0, "\(loadgen.output)")
@@ -171,6 +172,16 @@ import FoundationNetworking
         #expect(summary["false_alerts"]?.int64 == 0, "\(summaryLine)")
         #expect(summary["stream_alerts"]?.int64 == injected)
         #expect(summary["errors"]?.array.isEmpty == true)
+        // The alert log: one line per diversion in the order sent, within the 2 s run, each with
+        // its live and stored latency.
+        let logLines = try String(contentsOfFile: alertLog, encoding: .utf8).split(separator: "\n")
+        #expect(logLines.first == "sent_s,announced_ms,stored_ms")
+        let timings = logLines.dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        #expect(timings.count == Int(injected))
+        let sentTimes = timings.compactMap { $0.first.flatMap { Double($0) } }
+        #expect(sentTimes.count == timings.count && sentTimes == sentTimes.sorted())
+        #expect(sentTimes.allSatisfy { (0...3).contains($0) })
+        #expect(timings.allSatisfy { $0.count == 3 && Double($0[1]).map { $0 > 0 } == true && Double($0[2]) != nil })
 
         let send = try ChildProcess(executable, ["send", "--demo-diversion", "20", "--to", "127.0.0.1:\(tcp)"])
         #expect(try await send.waitForExit(timeout: .seconds(30)) == 0)
