@@ -109,12 +109,14 @@ public struct LoadSummary: Sendable {
             }
             var timing = AlertTiming(sentSeconds: Double(sent &- state.begin) / 1e9)
             if let announced = notices.live[key] {
-                timing.announcedMilliseconds = Double(announced &- sent) / 1e6
-                alertLatencies.append(timing.announcedMilliseconds!)
+                let milliseconds = Double(announced &- sent) / 1e6
+                timing.announcedMilliseconds = milliseconds
+                alertLatencies.append(milliseconds)
             }
             if let batch = Int64(row[3] ?? ""), let stored = notices.batches[batch] {
-                timing.storedMilliseconds = Double(stored &- sent) / 1e6
-                storedAlertLatencies.append(timing.storedMilliseconds!)
+                let milliseconds = Double(stored &- sent) / 1e6
+                timing.storedMilliseconds = milliseconds
+                storedAlertLatencies.append(milliseconds)
             }
             timeline.append(timing)
         }
