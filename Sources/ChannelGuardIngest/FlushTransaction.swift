@@ -2,10 +2,11 @@ import ChannelGuardCodes
 import ChannelGuardStore
 
 /// The one transaction that makes a flush durable: the compressed batch with its rollup deltas, the
-/// gateway offsets it advances and its alerts, then `NOTIFY channelguard_alerts` — all or nothing.
-/// It is one statement, `store_scan_batch` (migration 8), sent in one round trip that commits as it
-/// returns: alerts reach the stream sooner, and the server process is woken once per flush, not
-/// eight times. The alerts are folded into incidents afterwards (`fold_alerts_into_incidents`);
+/// gateway offsets it advances and its alerts — all or nothing. It is one statement,
+/// `store_scan_batch` (migrations 8 and 11), sent in one round trip that commits as it returns:
+/// alerts reach the stream sooner, and the server process is woken once per flush, not eight
+/// times. It does not notify: ``AlertAnnouncer`` announces the batch on `channelguard_alerts` after
+/// the commit (a notifying transaction holds a cluster-wide lock until its commit is on disk). The alerts are folded into incidents afterwards (`fold_alerts_into_incidents`);
 /// ``RollupFolder`` adds the deltas to `scan_rollups_hourly` later.
 enum FlushTransaction {
     static let statement = """

@@ -85,6 +85,41 @@ extension IngestService {
             name: "channelguard_alert_raise_seconds",
             help: "From the arrival of the frame or datagrams holding a scan to its alert being raised."
         )
+        metric(
+            "channelguard_rollup_folds_total",
+            "counter",
+            "Rollup folds that applied stored batches to scan_rollups_hourly.",
+            [("", stats.rollupFolds.count)]
+        )
+        metric(
+            "channelguard_rollup_fold_batches_total",
+            "counter",
+            "Batches whose rollup deltas were folded.",
+            [("", stats.rollupFoldBatches.count)]
+        )
+        metric(
+            "channelguard_rollup_fold_cells_total",
+            "counter",
+            "Rollup cells upserted by the folds.",
+            [("", stats.rollupFoldCells.count)]
+        )
+        out += stats.rollupFoldDuration.prometheusText(
+            name: "channelguard_rollup_fold_seconds",
+            help: "One rollup fold, from reading the deltas to its commit (its pauses included)."
+        )
+        out += stats.alertAnnounce.prometheusText(
+            name: "channelguard_alert_announce_seconds",
+            help: "From an alert being raised to its NOTIFY on channelguard_alerts_live returning."
+        )
+        metric(
+            "channelguard_alerts_announced_total",
+            "counter",
+            "Alerts on the live feed (channelguard_alerts_live), by outcome.",
+            [
+                ("outcome=\"sent\"", stats.alertsAnnounced.count),
+                ("outcome=\"dropped\"", stats.alertsAnnounceDropped.count),
+            ]
+        )
         out += stats.batchWait.prometheusText(
             name: "channelguard_batch_wait_seconds",
             help: "From a batch's oldest event arriving to its commit (ingest to durable, inside the daemon)."

@@ -106,6 +106,9 @@ public final class IngestService: Service, Sendable {
         let stats = stats
         let onAlertsStored = onAlertsStored
         if let directory = configuration.spoolDirectory { mkdir(directory, 0o700) }
+        // Before the writers: batches drained from a spool at start announce their alerts too.
+        let announcer = AlertAnnouncer(url: url, logger: logger, stats: stats)
+        defer { announcer.stop() }  // when starting fails; a clean stop has stopped it already
         // Writers first: what an earlier run spooled is committed before offsets are read.
         var writers: [BatchWriter] = []
         for number in 0..<shardCount {
@@ -127,7 +130,10 @@ public final class IngestService: Service, Sendable {
                     stats.batchWait.record(nanoseconds: commit.oldestWaitNanoseconds)
                 }
                 for (_, ack) in acks { ack.sink.committed(shard: number, through: ack.sequence) }
-                if commit.alerts > 0 { onAlertsStored() }
+                if commit.alerts > 0 {
+                    announcer.stored(batch: commit.batchID)
+                    onAlertsStored()
+                }
             }
             try await writer.drainLeftovers()
             writers.append(writer)
@@ -149,7 +155,6 @@ public final class IngestService: Service, Sendable {
             }
             return accepted
         }
-        let announcer = AlertAnnouncer(url: url, logger: logger)
         var shards: [PipelineShard] = []
         for number in 0..<shardCount {
             let shard = PipelineShard(
@@ -248,7 +253,9 @@ public final class IngestService: Service, Sendable {
                     var folder = RollupFolder()
                     folder.busyShare = configuration.pipeline.rollupFoldBusyShare
                     folder.hurry = stop  // true on the final pass: no pauses then
+                    let started = Monotonic.now()
                     let fold = try await session.run { [folder] in try folder.fold($0) }
+                    if fold.batches > 0 { noteFold(fold, nanoseconds: Monotonic.now() &- started) }
                     if !fold.unreadable.isEmpty {
                         logger.error(
                             "unreadable rollup deltas skipped",
@@ -268,6 +275,22 @@ public final class IngestService: Service, Sendable {
             }
             try? await Task.sleep(for: .nanoseconds(configuration.pipeline.rollupFoldNanoseconds))
         }
+    }
+
+    /// Counts a fold that applied batches and logs it: at high rates a fold is seconds of work
+    /// beside the scans, and its times are what to line a latency tail up against.
+    private func noteFold(_ fold: RollupFolder.Fold, nanoseconds: UInt64) {
+        stats.rollupFolds.add(1)
+        stats.rollupFoldBatches.add(fold.batches)
+        stats.rollupFoldCells.add(fold.cells)
+        stats.rollupFoldDuration.record(nanoseconds: nanoseconds)
+        logger.info(
+            "rollup fold",
+            metadata: [
+                "batches": "\(fold.batches)", "cells": "\(fold.cells)",
+                "seconds": "\(Double(nanoseconds / 1_000_000) / 1000)",
+            ]
+        )
     }
 
     /// Folds stored alerts into incidents a few times a second until `stop` says so, and once more

@@ -48,11 +48,22 @@ public final class PipelineStats: Sendable {
     /// Per part that raised alerts: from its arrival to the alerts being raised (scan → alert
     /// inside the daemon, before the announcement and the commit).
     public let alertRaise = LatencyHistogram()
+    /// Per alert on the live feed: from being raised to its `NOTIFY` returning (``AlertAnnouncer``).
+    public let alertAnnounce = LatencyHistogram()
+    /// Alerts announced on the live feed, and dropped because the database could not be reached.
+    public let alertsAnnounced = Counter()
+    public let alertsAnnounceDropped = Counter()
     public let failedTransactions = Counter()
     /// Alerts by rule, in ``AlertRule/allCases`` order.
     public let alerts: [Counter] = AlertRule.allCases.map { _ in Counter() }
     /// Per-gateway sequence gaps seen (a frame whose sequence skips ahead).
     public let sequenceGaps = Counter()
+    /// Rollup folds that applied batches, the batches and cells they applied, and how long each
+    /// took (reading the deltas to the commit, pauses included).
+    public let rollupFolds = Counter()
+    public let rollupFoldBatches = Counter()
+    public let rollupFoldCells = Counter()
+    public let rollupFoldDuration = LatencyHistogram(boundsMilliseconds: LatencyHistogram.longBoundsMilliseconds)
 
     public init() {}
 

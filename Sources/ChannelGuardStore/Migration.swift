@@ -41,6 +41,7 @@ public struct Migration: Sendable {
         .sql(version: 8, name: "flush_and_fold", bundledSQL("0008_flush_and_fold")),
         .sql(version: 9, name: "rollup_fillfactor", bundledSQL("0009_rollup_fillfactor")),
         .sql(version: 10, name: "database_identity", bundledSQL("0010_database_identity")),
+        .sql(version: 11, name: "notify_after_commit", bundledSQL("0011_notify_after_commit")),
     ]
 
     /// Version 2: the GB/T 2260 regions from the bundled catalogue.

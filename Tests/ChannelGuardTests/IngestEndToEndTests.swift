@@ -79,7 +79,10 @@ import Testing
     @Test func knownEventsGiveTheExpectedAlertsReplayAndNeverCountTwice() async throws {
         let connection = try TestDatabase.require().connect()
         try connection.execute(Self.setup)
-        try await withIngest { tcp, _, _ in
+        try await withIngest { tcp, _, service in
+            let listener = try TestDatabase.require().connect()
+            try listener.listen(AlertAnnouncer.channel)
+            try listener.listen(AlertAnnouncer.storedChannel)
             let socket = try ClientSocket(host: "127.0.0.1", port: tcp, transport: .tcp)
             try socket.send(try Self.frame(Self.frameOne, sequence: 1))
             #expect(try Self.acknowledgement(socket) == .durable(through: 1))
@@ -96,6 +99,58 @@ import Testing
             var last = try Self.acknowledgement(again)
             if last.sequence == 1 { last = try Self.acknowledgement(again) }
             #expect(last == .durable(through: 2))
+
+            // The rollup folds (every half second here) are counted and timed: every stored batch
+            // folded once, each fold one observation.
+            let batches = try check.execute("SELECT count(*) FROM scan_batches")[0][0]
+            #expect(
+                try await IngestHarness.wait(seconds: 10) { batches == "\(service.stats.rollupFoldBatches.count)" }
+            )
+            #expect(try check.execute("SELECT count(*) FROM scan_batches WHERE NOT rolled_up")[0][0] == "0")
+            let text = service.prometheusText()
+            let folds = service.stats.rollupFolds.count
+            #expect(folds >= 1)
+            #expect(text.contains("channelguard_rollup_folds_total \(folds)\n"))
+            #expect(text.contains("channelguard_rollup_fold_seconds_count \(folds)\n"))
+            #expect(text.contains("channelguard_rollup_fold_cells_total \(service.stats.rollupFoldCells.count)\n"))
+            #expect(service.stats.rollupFoldCells.count >= 1)
+
+            // The live feed announced each alert once as raised (the resent frames raised none),
+            // each announcement timed; every batch that stored alerts was announced after its
+            // commit on the stored channel.
+            let withAlerts = Set(
+                try check.execute("SELECT id FROM scan_batches WHERE alert_count > 0").compactMap { $0[0] }
+            )
+            #expect(!withAlerts.isEmpty)
+            var live: [String] = []
+            var stored: Set<String> = []
+            #expect(
+                try await IngestHarness.wait(seconds: 10) {
+                    for notice in try listener.notifications(timeoutMilliseconds: 50) {
+                        if notice.channel == AlertAnnouncer.channel {
+                            live += notice.payload.split(separator: "\n").map(String.init)
+                        } else {
+                            stored.insert(notice.payload)
+                        }
+                    }
+                    return live.count >= 6 && stored.count >= withAlerts.count
+                }
+            )
+            #expect(stored == withAlerts)
+            let rules = live.compactMap { line in
+                line.split(separator: ",").first { $0.hasPrefix("{\"rule\":") }?.dropFirst(9).dropLast()
+            }
+            #expect(
+                rules.sorted()
+                    == [
+                        "duplicate", "not_consignee", "out_of_territory", "out_of_territory", "price_below_floor",
+                        "unknown_code",
+                    ]
+            )
+            #expect(service.stats.alertsAnnounced.count == 6)
+            let announced = service.prometheusText()
+            #expect(announced.contains("channelguard_alert_announce_seconds_count 6\n"))
+            #expect(announced.contains("channelguard_alerts_announced_total{outcome=\"sent\"} 6\n"))
         }
         #expect(try connection.execute("SELECT sum(event_count) FROM scan_batches")[0][0] == "8")
         let alerts = try connection.execute("SELECT rule, serial, severity FROM alerts ORDER BY serial, rule").map {

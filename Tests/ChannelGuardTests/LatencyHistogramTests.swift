@@ -36,4 +36,18 @@ import Testing
         #expect(lines.contains("x_seconds_sum 0.004"))
         #expect(lines.contains("x_seconds_count 2"))
     }
+
+    /// A histogram of seconds-long work (the rollup folds) has buckets up to two minutes.
+    @Test func longBoundsReachMinutes() {
+        let histogram = LatencyHistogram(boundsMilliseconds: LatencyHistogram.longBoundsMilliseconds)
+        histogram.record(nanoseconds: 19_000_000_000)  // a 19 s fold
+        histogram.record(nanoseconds: 2_300_000_000)
+        let text = histogram.prometheusText(name: "fold_seconds", help: "Folds.")
+        #expect(text.contains("fold_seconds_bucket{le=\"2.5\"} 1\n"))
+        #expect(text.contains("fold_seconds_bucket{le=\"10.0\"} 1\n"))
+        #expect(text.contains("fold_seconds_bucket{le=\"20.0\"} 2\n"))
+        #expect(text.contains("fold_seconds_bucket{le=\"120.0\"} 2\n"))
+        #expect(!text.contains("le=\"0.001\""))
+        #expect(histogram.cumulativeCounts.count == LatencyHistogram.longBoundsMilliseconds.count + 1)
+    }
 }
