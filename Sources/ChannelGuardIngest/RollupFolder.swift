@@ -76,39 +76,13 @@ public struct RollupFolder: Sendable {
                     ($0.key.hour, $0.key.distributor, $0.key.city, $0.key.gtin)
                         < ($1.key.hour, $1.key.distributor, $1.key.city, $1.key.gtin)
                 }
-                let slice = max(1, cellsPerSlice)
-                try connection.stageTextRows(
-                    table: "staged_rollups",
-                    columns: ["slice", "hour", "distributor_id", "city_code", "gtin", "step", "in_territory", "scans"],
-                    rows: sorted.enumerated().map { index, cell in
-                        [
-                            "\(index / slice)", "\(cell.key.hour)", "\(cell.key.distributor)", "\(cell.key.city)",
-                            ScanBatch.padded(cell.key.gtin, 14), cell.key.step.rawValue,
-                            cell.key.inTerritory ? "t" : "f",
-                            "\(cell.scans)",
-                        ]
-                    }
-                )
                 // The cells' distributors come from the serial index and their cities from the
                 // region catalogue; a superuser skips the per-row foreign-key triggers (most of the
                 // upsert's cost), as bulk loaders do.
                 let superuser = try connection.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
                 let skipTriggers = superuser.first?.first == "t"
                 if skipTriggers { try connection.execute("SET LOCAL session_replication_role = replica") }
-                for number in 0..<((sorted.count + slice - 1) / slice) {
-                    pacer.pause()
-                    try connection.execute(
-                        """
-                        INSERT INTO scan_rollups_hourly (hour, distributor_id, city_code, gtin, step, in_territory, scans)
-                        SELECT to_timestamp(hour::bigint), distributor_id::bigint, city_code, gtin, step,
-                               in_territory::boolean, scans::bigint
-                        FROM staged_rollups WHERE slice = '\(number)'
-                        ORDER BY hour::bigint, distributor_id::bigint, city_code, gtin, step, in_territory::boolean
-                        ON CONFLICT (hour, distributor_id, city_code, gtin, step, in_territory) DO UPDATE
-                        SET scans = scan_rollups_hourly.scans + excluded.scans
-                        """
-                    )
-                }
+                try upsert(sorted, connection, pacer: &pacer)
                 if skipTriggers { try connection.execute("SET LOCAL session_replication_role = origin") }
             }
             try connection.execute(
@@ -120,6 +94,54 @@ public struct RollupFolder: Sendable {
         } catch {
             _ = try? connection.execute("ROLLBACK")
             throw error
+        }
+    }
+
+    /// Upserts sorted cells a slice at a time: each slice is copied (binary, typed) into a staging
+    /// table that holds only that slice, upserted, and the staging table emptied, with a pause
+    /// before each slice. Staged whole as text, every slice's statement had read all the cells
+    /// and cast each column, and the staging was one burst of CPU between the merge and the
+    /// upserts (docs/performance.md).
+    private func upsert(_ sorted: [RollupCells.Element], _ connection: LibPQConnection, pacer: inout Pacer) throws {
+        try connection.execute(
+            """
+            CREATE TEMPORARY TABLE staged_rollups (hour timestamptz, distributor_id bigint, city_code text, gtin text,
+                                                   step text, in_territory boolean, scans bigint) ON COMMIT DROP
+            """
+        )
+        let slice = max(1, cellsPerSlice)
+        for start in stride(from: 0, to: sorted.count, by: slice) {
+            pacer.pause()
+            try connection.copyIn(
+                """
+                COPY staged_rollups (hour, distributor_id, city_code, gtin, step, in_territory, scans)
+                FROM STDIN (FORMAT binary)
+                """
+            ) { sink in
+                for cell in sorted[start..<min(sorted.count, start + slice)] {
+                    sink.encoder.beginRow(fieldCount: 7)
+                    sink.encoder.appendTimestamp(unixSeconds: cell.key.hour)
+                    sink.encoder.appendInt64(cell.key.distributor)
+                    // Unpadded, as the region catalogue writes the code.
+                    sink.encoder.appendDecimalText(UInt64(cell.key.city), width: 1)
+                    sink.encoder.appendDecimalText(cell.key.gtin, width: 14)
+                    sink.encoder.appendText(cell.key.step.rawValue)
+                    sink.encoder.appendBool(cell.key.inTerritory)
+                    sink.encoder.appendInt64(Int64(cell.scans))
+                    try sink.endRow()
+                }
+            }
+            try connection.execute(
+                """
+                INSERT INTO scan_rollups_hourly (hour, distributor_id, city_code, gtin, step, in_territory, scans)
+                SELECT hour, distributor_id, city_code, gtin, step, in_territory, scans FROM staged_rollups
+                ORDER BY hour, distributor_id, city_code, gtin, step, in_territory
+                ON CONFLICT (hour, distributor_id, city_code, gtin, step, in_territory) DO UPDATE
+                SET scans = scan_rollups_hourly.scans + excluded.scans
+                """
+            )
+            // Created in this transaction, so emptied in place (no new file, no catalog change).
+            try connection.execute("TRUNCATE staged_rollups")
         }
     }
 }

@@ -39,6 +39,21 @@ public struct PostgresBinaryCopyEncoder: Sendable {
         bytes.append(contentsOf: value)
     }
 
+    /// A text value of `value` in decimal, zero-padded to `width` digits (at most 20): a GTIN or a
+    /// region code without building a `String`.
+    public mutating func appendDecimalText(_ value: UInt64, width: Int) {
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes on the stack
+        let count = max(1, min(20, max(width, Self.decimalDigits(value))))
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var rest = value
+            for index in stride(from: count - 1, through: 0, by: -1) {
+                buffer[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+            }
+            appendBytes(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+        }
+    }
+
     public mutating func appendInt64(_ value: Int64) {
         appendBigEndian(UInt32(8))
         appendBigEndian(UInt64(bitPattern: value))
@@ -77,6 +92,17 @@ public struct PostgresBinaryCopyEncoder: Sendable {
     /// The end-of-data marker; the encoder adds it when the COPY finishes.
     mutating func appendTrailer() {
         appendBigEndian(UInt16(0xFFFF))
+    }
+
+    /// How many decimal digits `value` has (1 for 0).
+    static func decimalDigits(_ value: UInt64) -> Int {
+        var count = 1
+        var rest = value / 10
+        while rest > 0 {
+            count += 1
+            rest /= 10
+        }
+        return count
     }
 
     @inline(__always)

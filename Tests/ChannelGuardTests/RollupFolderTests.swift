@@ -94,6 +94,7 @@ import Testing
         var folder = RollupFolder()
         folder.batchesPerPage = 2
         folder.batchesPerFold = 7
+        folder.cellsPerSlice = 5  // many slices, each staged and upserted on its own
         let first = try folder.fold(connection)
         #expect(first.batches == 7 && first.unreadable.isEmpty)
         let firstSeven = [0, 1, 2, 4, 5, 6, 7]
