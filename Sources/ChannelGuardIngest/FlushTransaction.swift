@@ -6,8 +6,9 @@ import ChannelGuardStore
 /// `store_scan_batch` (migrations 8 and 11), sent in one round trip that commits as it returns:
 /// alerts reach the stream sooner, and the server process is woken once per flush, not eight
 /// times. It does not notify: ``AlertAnnouncer`` announces the batch on `channelguard_alerts` after
-/// the commit (a notifying transaction holds a cluster-wide lock until its commit is on disk). The alerts are folded into incidents afterwards (`fold_alerts_into_incidents`);
-/// ``RollupFolder`` adds the deltas to `scan_rollups_hourly` later.
+/// the commit (a notifying transaction holds a cluster-wide lock until its commit is on disk). The
+/// alerts are folded into incidents afterwards (`fold_alerts_into_incidents`); ``RollupFolder``
+/// adds the deltas to `scan_rollups_hourly` later.
 enum FlushTransaction {
     static let statement = """
         SELECT store_scan_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
