@@ -30,7 +30,11 @@ public final class PipelineShard: @unchecked Sendable {
     var lastFlush: UInt64 = 0
     private var keys: [IndexKey] = []
     private var matches: [SerialIndex.Match?] = []
+    /// Where the lookup found each event's serial: recording its scan starts there.
+    private var places: [SerialIndex.Place] = []
     private var findings: [ScanRules.Finding] = []
+    /// The rollup cells of the events being checked, added to the job's table together.
+    private var cells: [RollupKey] = []
 
     init(
         number: Int,
@@ -114,14 +118,21 @@ public final class PipelineShard: @unchecked Sendable {
     /// them (it needed them to pick this shard).
     private func lookUp(_ part: ShardPart) {
         guard part.keys.count == part.batch.count else {
-            index.lookup(part.batch, keys: &keys, into: &matches)
+            index.lookup(part.batch, keys: &keys, into: &matches, places: &places)
             return
         }
         keys = part.keys
         if matches.count < keys.count {
             matches.append(contentsOf: repeatElement(nil, count: keys.count - matches.count))
         }
-        keys.withUnsafeBufferPointer { keys in matches.withUnsafeMutableBufferPointer { index.lookup(keys, into: $0) } }
+        if places.count < keys.count {
+            places.append(contentsOf: repeatElement(.none, count: keys.count - places.count))
+        }
+        keys.withUnsafeBufferPointer { keys in
+            matches.withUnsafeMutableBufferPointer { matches in
+                places.withUnsafeMutableBufferPointer { index.lookup(keys, into: matches, places: $0) }
+            }
+        }
     }
 
     /// Whether a frame is new, noting it as accepted if so. A frame seen before (resent after a
@@ -189,7 +200,9 @@ public final class PipelineShard: @unchecked Sendable {
             case .return:
                 if let match { count(kind, number, regionCode, time, step, match.binding.distributor, true, data) }
             case .receive, .sell, .activate, .inspect:
-                if match != nil { _ = try? index.record(key, step: step, region: region, time: time) }
+                if match != nil {
+                    _ = try? index.record(key, at: places[event], step: step, region: region, time: time)
+                }
                 let scan = ScanRules.Scan(
                     step: step,
                     region: region,
@@ -205,6 +218,8 @@ public final class PipelineShard: @unchecked Sendable {
                 for finding in findings { raise(finding, scan, match, batch, event, gateway) }
             }
         }
+        cells.withUnsafeBufferPointer { job.rollups.addOne(each: $0) }
+        cells.removeAll(keepingCapacity: true)
         stats.unknownRegions.add(unknownRegions)
         stats.shipsWithoutParty.add(shipsWithoutParty)
     }
@@ -230,7 +245,8 @@ public final class PipelineShard: @unchecked Sendable {
         }
     }
 
-    /// Counts the scan in its rollup cell (items only: cells are per GTIN).
+    /// Notes the scan's rollup cell (items only: cells are per GTIN); ``check(_:_:gateway:)`` adds
+    /// the cells of all its events to the job's table at the end (``RollupCells/addOne(each:)``).
     @inline(__always)
     private func count(
         _ kind: ScanBatch.KeyKind,
@@ -253,7 +269,7 @@ public final class PipelineShard: @unchecked Sendable {
             step: step,
             inTerritory: inside
         )
-        job.rollups.add(key, 1)
+        cells.append(key)
     }
 
     private func raise(

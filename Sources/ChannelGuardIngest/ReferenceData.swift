@@ -68,6 +68,8 @@ public final class ReferenceData: Sendable {
     /// Regions known to the catalogue: one bit per six-digit code.
     let knownRegions: [UInt64]
     let catalog: RegionCatalog
+    /// ``grants`` laid out for ``isInside(_:distributor:at:)``.
+    let grantTable: GrantTable
 
     public init(
         gateways: [Gateway] = [],
@@ -80,6 +82,7 @@ public final class ReferenceData: Sendable {
         self.gateways = Dictionary(gateways.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
         frameKeys = self.gateways.compactMapValues { $0.active ? FrameKey(secret: $0.secret) : nil }
         self.grants = grants
+        grantTable = GrantTable(grants)
         self.distributorIDs = distributorIDs
         self.floors = floors
         self.version = version
@@ -102,9 +105,7 @@ public final class ReferenceData: Sendable {
     /// Whether `region` lies inside the territory `distributor` holds at `time`.
     @inline(__always)
     public func isInside(_ region: RegionCode, distributor: Int64, at time: Int64) -> Bool {
-        guard let grants = grants[distributor] else { return false }
-        for grant in grants where grant.isValid(at: time) && grant.region.contains(region) { return true }
-        return false
+        grantTable.isInside(region, distributor: distributor, at: time)
     }
 
     /// The territory `distributor` holds at `time`.

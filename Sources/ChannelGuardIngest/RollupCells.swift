@@ -1,3 +1,4 @@
+import CChannelGuardSupport
 import ChannelGuardCodes
 
 /// Rollup cells and their counts: the per-event tally of a flush job and the merge of a fold.
@@ -60,6 +61,59 @@ public struct RollupCells: Sendable, Sequence {
             count += 1
         }
     }
+
+    /// Adds one scan to the cell of each of `keys`, in groups: each group's slots are found and
+    /// prefetched before any is read, so that the group's cache misses overlap instead of following
+    /// one another. At tens of thousands of cells a batch the table outgrows the core's L2 cache,
+    /// and one key at a time every event waited for its slot (docs/performance.md).
+    public mutating func addOne(each keys: UnsafeBufferPointer<RollupKey>) {
+        add(count: keys.count, key: { keys[$0] }, amount: { _ in 1 })
+    }
+
+    /// Adds `amounts[i]` scans to the cell `keys[i]` for each `i`, in prefetched groups as
+    /// ``addOne(each:)`` does (a fold's merge of stored deltas).
+    public mutating func add(_ keys: UnsafeBufferPointer<RollupKey>, amounts: UnsafeBufferPointer<Int64>) {
+        precondition(amounts.count >= keys.count, "an amount for every key")
+        add(count: keys.count, key: { keys[$0] }, amount: { amounts[$0] })
+    }
+
+    @inline(__always)
+    private mutating func add(count total: Int, key: (Int) -> RollupKey, amount: (Int) -> Int64) {
+        let group = Self.prefetchGroup
+        var start = 0
+        while start < total {
+            let end = Swift.min(total, start + group)
+            while (count + end - start) * 2 > slots.count { grow() }
+            let mask = slots.count - 1
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: group) { homes in
+                slots.withUnsafeMutableBufferPointer { slots in
+                    let base = slots.baseAddress!
+                    for offset in 0..<(end - start) {
+                        let home = Self.hash(key(start + offset)) & mask
+                        homes[offset] = home
+                        // A slot may straddle two cache lines.
+                        cg_prefetch(base + home)
+                        cg_prefetch(UnsafeRawPointer(base + home) + MemoryLayout<Slot>.size - 1)
+                    }
+                    for offset in 0..<(end - start) {
+                        let key = key(start + offset)
+                        var index = homes[offset]
+                        while slots[index].used && slots[index].key != key { index = (index + 1) & mask }
+                        if slots[index].used {
+                            slots[index].scans += amount(start + offset)
+                        } else {
+                            slots[index] = Slot(key: key, scans: amount(start + offset), used: true)
+                            count += 1
+                        }
+                    }
+                }
+            }
+            start = end
+        }
+    }
+
+    /// Keys whose slots are prefetched together by ``addOne(each:)``.
+    static let prefetchGroup = 16
 
     /// The count of a cell; 0 when it is not in the table.
     public subscript(key: RollupKey) -> Int64 {

@@ -27,24 +27,50 @@ public enum RollupDeltas {
         }
     }
 
-    /// Adds the cells of an encoded delta to `into`; `false` when the bytes are not deltas.
+    /// Adds the cells of an encoded delta to `into`; `false`, with nothing added, when the bytes
+    /// are not deltas.
+    ///
+    /// Cells are decoded a few hundred at a time and added in prefetched groups
+    /// (``RollupCells/add(_:amounts:)``): a fold merges every cell of thousands of batches into a
+    /// table of about 100,000 cells, and one at a time each waited for its slot's cache miss.
     public static func merge(_ bytes: [UInt8], into cells: inout RollupCells) -> Bool {
         guard bytes.count % cellBytes == 0 else { return false }
         return bytes.withUnsafeBytes { raw in
-            for start in stride(from: 0, to: raw.count, by: cellBytes) {
-                func load<T: FixedWidthInteger>(_ offset: Int, _: T.Type) -> T {
-                    T(littleEndian: raw.loadUnaligned(fromByteOffset: start + offset, as: T.self))
+            // Checked whole first, so that a bad delta adds nothing rather than its first cells.
+            for start in stride(from: 0, to: raw.count, by: cellBytes)
+            where BinaryFrame.step(code: raw[start + 28]) == nil {
+                return false
+            }
+            let chunk = 256
+            withUnsafeTemporaryAllocation(of: RollupKey.self, capacity: chunk) { keys in
+                withUnsafeTemporaryAllocation(of: Int64.self, capacity: chunk) { amounts in
+                    var pending = 0
+                    for start in stride(from: 0, to: raw.count, by: cellBytes) {
+                        func load<T: FixedWidthInteger>(_ offset: Int, _: T.Type) -> T {
+                            T(littleEndian: raw.loadUnaligned(fromByteOffset: start + offset, as: T.self))
+                        }
+                        (keys.baseAddress! + pending).initialize(
+                            to: RollupKey(
+                                hour: load(0, Int64.self),
+                                distributor: load(8, Int64.self),
+                                city: load(16, UInt32.self),
+                                gtin: load(20, UInt64.self),
+                                step: BinaryFrame.step(code: raw[start + 28]) ?? .inspect,
+                                inTerritory: raw[start + 29] != 0
+                            )
+                        )
+                        amounts[pending] = Int64(load(30, UInt32.self))
+                        pending += 1
+                        if pending == chunk {
+                            cells.add(UnsafeBufferPointer(keys), amounts: UnsafeBufferPointer(amounts))
+                            pending = 0
+                        }
+                    }
+                    cells.add(
+                        UnsafeBufferPointer(rebasing: keys[..<pending]),
+                        amounts: UnsafeBufferPointer(rebasing: amounts[..<pending])
+                    )
                 }
-                guard let step = BinaryFrame.step(code: raw[start + 28]) else { return false }
-                let key = RollupKey(
-                    hour: load(0, Int64.self),
-                    distributor: load(8, Int64.self),
-                    city: load(16, UInt32.self),
-                    gtin: load(20, UInt64.self),
-                    step: step,
-                    inTerritory: raw[start + 29] != 0
-                )
-                cells.add(key, Int64(load(30, UInt32.self)))
             }
             return true
         }

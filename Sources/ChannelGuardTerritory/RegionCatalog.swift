@@ -8,10 +8,14 @@ public struct RegionCatalog: Sendable {
     /// All regions, ordered by code.
     public let regions: [Region]
     private let byCode: [RegionCode: Int]
+    /// Each region's own centroid, in the order of ``regions``: read for every scan of a serial seen
+    /// elsewhere before, without copying the whole ``Region`` (which retains and releases its name).
+    private let centroids: [GeoPoint?]
 
     public init(regions: [Region]) {
         let sorted = regions.sorted { $0.code < $1.code }
         self.regions = sorted
+        centroids = sorted.map(\.centroid)
         var byCode: [RegionCode: Int] = [:]
         byCode.reserveCapacity(sorted.count)
         for (index, region) in sorted.enumerated() { byCode[region.code] = index }
@@ -77,7 +81,7 @@ public struct RegionCatalog: Sendable {
     public func centroid(of code: RegionCode) -> GeoPoint? {
         var current: RegionCode? = code
         while let region = current {
-            if let point = self[region]?.centroid { return point }
+            if let index = byCode[region], let point = centroids[index] { return point }
             current = region.parent
         }
         return nil

@@ -37,6 +37,47 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // A scan's state is recorded after its batch was looked up: walking the tree again per key, or
+    // starting at the place the batched lookup found the key.
+    var places = [SerialIndex.Place](repeating: .none, count: 1_024)
+    Benchmark("Index batched lookup then record by key, 1M random serials x1024") { benchmark in
+        for _ in benchmark.scaledIterations {
+            let batch = batches[cursor & 63]
+            cursor &+= 1
+            batch.withUnsafeBufferPointer { keys in
+                results.withUnsafeMutableBufferPointer { index.lookup(keys, into: $0) }
+            }
+            for (event, key) in batch.enumerated() where results[event] != nil {
+                blackHole(
+                    try? index.record(key, step: .inspect, region: 440_305, time: 1_790_000_000_000 + Int64(event))
+                )
+            }
+        }
+    }
+
+    Benchmark("Index batched lookup then record at place, 1M random serials x1024") { benchmark in
+        for _ in benchmark.scaledIterations {
+            let batch = batches[cursor & 63]
+            cursor &+= 1
+            batch.withUnsafeBufferPointer { keys in
+                results.withUnsafeMutableBufferPointer { results in
+                    places.withUnsafeMutableBufferPointer { index.lookup(keys, into: results, places: $0) }
+                }
+            }
+            for (event, key) in batch.enumerated() where results[event] != nil {
+                blackHole(
+                    try? index.record(
+                        key,
+                        at: places[event],
+                        step: .inspect,
+                        region: 440_305,
+                        time: 1_790_000_000_000 + Int64(event)
+                    )
+                )
+            }
+        }
+    }
+
     Benchmark("Index single lookups, 1M random serials x1024") { benchmark in
         for _ in benchmark.scaledIterations {
             for key in batches[cursor & 63] { blackHole(index.lookup(key)) }
