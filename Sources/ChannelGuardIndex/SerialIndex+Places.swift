@@ -38,12 +38,14 @@ extension SerialIndex {
         if !place.isNone, Int(place.shard) < shards.count {
             let tree = shards[Int(place.shard)].tree
             if tree.generation == place.generation {
-                let pointer = LeafCodec.valuePointer(tree.leaf(NodeRef(raw: place.leaf)))
-                let before = pointer.loadUnaligned(as: SerialBinding.self)
-                var after = before
-                after.record(step: step, region: region, time: time)
-                pointer.storeBytes(of: after, as: SerialBinding.self)
-                return Match(binding: before, source: key.isLogisticUnit ? .carton : .serial)
+                return Self.record(
+                    NodeRef(raw: place.leaf),
+                    of: tree,
+                    logistic: key.isLogisticUnit,
+                    step: step,
+                    region: region,
+                    time: time
+                )
             }
         }
         return try record(key, step: step, region: region, time: time)

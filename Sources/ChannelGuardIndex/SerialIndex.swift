@@ -144,12 +144,14 @@ public final class SerialIndex: @unchecked Sendable {
         return try key.withBytes { bytes, count throws(IndexError) in
             let leaf = shard.tree.find(bytes, count)
             if !leaf.isNone {
-                let pointer = LeafCodec.valuePointer(shard.tree.leaf(leaf))
-                let before = pointer.loadUnaligned(as: SerialBinding.self)
-                var after = before
-                after.record(step: step, region: region, time: time)
-                pointer.storeBytes(of: after, as: SerialBinding.self)
-                return Match(binding: before, source: bytes[0] == IndexKey.logisticUnitTag ? .carton : .serial)
+                return Self.record(
+                    leaf,
+                    of: shard.tree,
+                    logistic: bytes[0] == IndexKey.logisticUnitTag,
+                    step: step,
+                    region: region,
+                    time: time
+                )
             }
             guard let range = rangeMatch(shard, bytes, count) else { return nil }
             var state = range.binding
@@ -158,5 +160,23 @@ public final class SerialIndex: @unchecked Sendable {
             try shard.tree.insert(bytes, count, state)
             return range
         }
+    }
+
+    /// Records a scan in the state of the serial at `leaf`; returns its binding as it was before.
+    @inline(__always)
+    static func record(
+        _ leaf: NodeRef,
+        of tree: RadixTree,
+        logistic: Bool,
+        step: ScanStep,
+        region: UInt32,
+        time: Int64
+    ) -> Match {
+        let pointer = LeafCodec.valuePointer(tree.leaf(leaf))
+        let before = pointer.loadUnaligned(as: SerialBinding.self)
+        var after = before
+        after.record(step: step, region: region, time: time)
+        pointer.storeBytes(of: after, as: SerialBinding.self)
+        return Match(binding: before, source: logistic ? .carton : .serial)
     }
 }

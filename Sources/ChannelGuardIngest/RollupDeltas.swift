@@ -55,6 +55,7 @@ public enum RollupDeltas {
                                 distributor: load(8, Int64.self),
                                 city: load(16, UInt32.self),
                                 gtin: load(20, UInt64.self),
+                                // Checked above: never nil here.
                                 step: BinaryFrame.step(code: raw[start + 28]) ?? .inspect,
                                 inTerritory: raw[start + 29] != 0
                             )
