@@ -56,6 +56,18 @@ public struct ScanBatch: Sendable {
     /// The arena holding serials, parties and devices.
     public var text: Column<UInt8> { Column(storage, storage.columns.text, count: storage.textCount) }
 
+    /// Calls `body` with the bytes of a text field, in place (no `String` is built).
+    public func withText<Result>(
+        _ range: TextRange,
+        _ body: (UnsafeBufferPointer<UInt8>) throws -> Result
+    ) rethrows -> Result {
+        try withExtendedLifetime(storage) {
+            try body(
+                UnsafeBufferPointer(start: storage.columns.text + Int(range.start), count: Int(range.end - range.start))
+            )
+        }
+    }
+
     /// The string a range names.
     public func string(_ range: TextRange) -> String {
         String(

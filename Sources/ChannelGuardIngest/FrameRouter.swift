@@ -94,10 +94,18 @@ public struct FrameRouter {
             var part = ShardPart(batch: pending[shard], gateway: 0, sequence: 0, ack: nil, arrival: pendingArrival)
             part.frames = pendingFrames[shard]
             part.keys = pendingKeys[shard]
+            // The next read's parts start at this one's size: one allocation each, where growing
+            // from empty by doubling took several, each copying what was gathered so far.
+            let (events, textBytes) = (pending[shard].count, pending[shard].text.count)
             shards[shard].enqueue(part)
             pending[shard] = ScanBatch()
-            pendingFrames[shard].removeAll()
-            pendingKeys[shard].removeAll()
+            pending[shard].reserveCapacity(events: events, textBytes: textBytes)
+            let frames = pendingFrames[shard].count
+            pendingFrames[shard] = []
+            pendingFrames[shard].reserveCapacity(frames)
+            let keys = pendingKeys[shard].count
+            pendingKeys[shard] = []
+            pendingKeys[shard].reserveCapacity(keys)
         }
         pendingEvents = 0
     }

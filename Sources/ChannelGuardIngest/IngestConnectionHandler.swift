@@ -10,8 +10,10 @@ final class IngestConnectionHandler: ChannelInboundHandler, AckSink, @unchecked 
     typealias InboundIn = IngestChunk
     typealias OutboundOut = ByteBuffer
 
-    private var router: FrameRouter
-    private var tracker: AckTracker
+    // Touched only on the connection's loop, in one handler call at a time: not checked at run
+    // time (see ``PipelineShard``).
+    @exclusivity(unchecked) private var router: FrameRouter
+    @exclusivity(unchecked) private var tracker: AckTracker
     private let linesAllowed: Bool
     private let congestion: @Sendable () -> Bool
     private let stats: PipelineStats

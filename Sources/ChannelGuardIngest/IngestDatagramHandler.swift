@@ -7,12 +7,14 @@ import NIOCore
 final class IngestDatagramHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
 
-    private var router: FrameRouter
+    // Touched only on the socket's loop, in one handler call at a time: not checked at run time
+    // (as in ``PipelineShard``, the checks cost a per-datagram share of the loop).
+    @exclusivity(unchecked) private var router: FrameRouter
     private let openNetworks: [IPv4Network]
     private let stats: PipelineStats
     /// This socket's datagram counter, and what this read has added to it so far.
     private let socketDatagrams: Counter
-    private var datagramsThisRead = 0
+    @exclusivity(unchecked) private var datagramsThisRead = 0
 
     init(router: FrameRouter, openNetworks: [IPv4Network], stats: PipelineStats, socket: Int) {
         self.router = router

@@ -1,3 +1,5 @@
+import ChannelGuardCodes
+import ChannelGuardCommerce
 import ChannelGuardDetection
 import ChannelGuardStore
 import ChannelGuardTestSupport
@@ -34,6 +36,41 @@ import Testing
             "INSERT INTO products (gtin, sku, name, category) VALUES ('0690123456789A', 'BAD-2', 'Bad', 'test')",
             naming: "gtin14_check"
         )
+    }
+
+    /// The domain's check (migration 12: arithmetic on the number, no regular expression) agrees
+    /// with the decoders' check digit on valid and invalid GTINs and on strings that are not 14
+    /// digits but that a cast to a number would accept (signs, spaces, other digits).
+    @Test func gtinCheckAgreesWithTheDecoders() throws {
+        var random = SplitMix64(seed: 14)
+        var codes = [
+            "", "0", "1234567890123", "123456789012345", "00000000000000", "99999999999997", "99999999999999",
+            " 2345678901231", "+2345678901231", "-2345678901231", "1234567890123 ", "1234_678901231",
+            "1.345678901231", "0x345678901231", "1e+45678901231", "１２３４５６７８９０１２３１", "12345678901231",
+        ]
+        for index in 0..<2_000 {
+            var digits = (0..<13).map { _ in UInt8(ascii: "0") + UInt8(random.next() % 10) }
+            let check = GS1CheckDigit.compute(forDataDigits: digits) ?? 0
+            // Half valid; the other half with a check digit off by 1 to 9.
+            let offset = index % 2 == 0 ? 0 : UInt8(1 + random.next() % 9)
+            digits.append(UInt8(ascii: "0") + (check + offset) % 10)
+            codes.append(String(decoding: digits, as: UTF8.self))
+        }
+        let rows = try connect().execute(
+            "SELECT v, gtin14_is_valid(v) FROM unnest(string_to_array($1, '|')) WITH ORDINALITY AS t(v, i) ORDER BY i",
+            [codes.joined(separator: "|")]
+        )
+        try #require(rows.count == codes.count)
+        var valid = 0
+        for (code, row) in zip(codes, rows) {
+            let expected =
+                code.utf8.count == 14 && code.utf8.allSatisfy { $0 >= 48 && $0 <= 57 } && GS1CheckDigit.isValid(code)
+            #expect(row[0] == code)
+            #expect(row[1] == (expected ? "t" : "f"), "\(code)")
+            if expected { valid += 1 }
+        }
+        #expect(valid > 1_000)
+        #expect(try connect().execute("SELECT gtin14_is_valid(NULL) IS NULL").first?.first == "t")
     }
 
     @Test func regionCodesMustHaveTheirShape() throws {
