@@ -70,13 +70,7 @@ public struct ScanBatch: Sendable {
 
     /// The string a range names.
     public func string(_ range: TextRange) -> String {
-        String(
-            decoding: UnsafeBufferPointer(
-                start: storage.columns.text + Int(range.start),
-                count: Int(range.end - range.start)
-            ),
-            as: UTF8.self
-        )
+        withText(range) { String(decoding: $0, as: UTF8.self) }
     }
 
     /// One event's fields, for appending.
