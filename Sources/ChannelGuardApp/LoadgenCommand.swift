@@ -61,6 +61,12 @@ struct LoadgenCommand: AsyncParsableCommand {
     var udpSegmentation = true
 
     @Option(
+        name: .customLong("pacing-ms"),
+        help: "At a rate: how long a connection that owes nothing sleeps before sending what has come due (0.05–1000)."
+    )
+    var pacingMilliseconds = 1.0
+
+    @Option(
         name: .customLong("alert-log"),
         help: "Write each diversion's alert latencies to this CSV file (sent_s,announced_ms,stored_ms)."
     )
@@ -89,6 +95,7 @@ struct LoadgenCommand: AsyncParsableCommand {
         }
         let parts = to.split(separator: ":")
         guard parts.count == 2, Int(parts[1]) != nil else { throw ValidationError("--to is host:port") }
+        guard (0.05...1000).contains(pacingMilliseconds) else { throw ValidationError("--pacing-ms is 0.05–1000") }
         guard (alertStream == nil) == (token == nil) else {
             throw ValidationError("--alert-stream and --token go together")
         }
@@ -109,6 +116,7 @@ struct LoadgenCommand: AsyncParsableCommand {
         options.naive = naive
         options.udpSegmentation = udpSegmentation
         options.window = max(1, window)
+        options.pacingStep = .microseconds(Int((pacingMilliseconds * 1000).rounded()))
         if let alertStream, let token { options.alertStream = (alertStream, token) }
         let quiet = json
         let summary = try await database.resolve().withDatabase { [options] url in

@@ -52,18 +52,23 @@ struct LoadConnection {
         var frame = 0
         var packed: [UInt8] = []
         var lengths: [Int] = []
+        // UDP sends up to 64 datagrams per system call; TCP one frame per write.
+        let pacer = LoadPacer(
+            eventsPerSecond: rate,
+            eventsPerFrame: frames.eventsPerFrame,
+            framesPerCall: tcp ? 1 : Self.datagramsPerCall,
+            step: options.pacingStep
+        )
         while true {
             let now = Monotonic.now()
             if now >= end { break }
-            // UDP sends up to 64 datagrams per system call; TCP one frame per write.
-            var budget = tcp ? 1 : Self.datagramsPerCall
-            if let rate {
-                let owed = Int(Double(rate) * Double(now - begin) / 1e9) - sentEvents
-                if owed <= 0 {
-                    usleep(200)
-                    continue
-                }
-                budget = min(budget, max(1, owed / frames.eventsPerFrame))
+            let budget: Int
+            switch pacer.next(elapsedNanoseconds: now - begin, sentEvents: sentEvents) {
+            case .wait(let microseconds):
+                usleep(UInt32(microseconds))
+                continue
+            case .send(let count):
+                budget = count
             }
             if tcp, window.pending.withLock({ $0.count }) >= options.window {
                 usleep(50)

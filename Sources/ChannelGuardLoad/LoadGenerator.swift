@@ -30,6 +30,9 @@ public struct LoadGenerator: Sendable {
         /// generator, on the same machine as the daemon, spends less of it sending. The daemon
         /// still receives one datagram at a time. Falls back by itself where the kernel refuses.
         public var udpSegmentation = true
+        /// At a rate, how long a sender that owes nothing sleeps before sending what has come
+        /// due (``LoadPacer``): about 1,000 wake-ups a second per connection at 1 ms.
+        public var pacingStep = Duration.milliseconds(1)
         /// Frames sent and not yet acknowledged, per TCP connection.
         public var window = 2048
         public var serials = 200_000

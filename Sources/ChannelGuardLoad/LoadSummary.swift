@@ -27,6 +27,9 @@ public struct LoadSummary: Sendable {
     public var falseAlertExamples: [String] = []
     /// UDP: whether runs of datagrams went to the kernel to segment (UDP GSO); `nil` over TCP.
     public var udpSegmentation: Bool?
+    /// At a rate, the senders' pacing step in milliseconds (``LoadGenerator/Options/pacingStep``);
+    /// `nil` as fast as possible.
+    public var pacingMilliseconds: Double?
     public var machineCPUPercent: Double
     public var loadgenCPUSeconds: Double
     public var errors: [String]
@@ -149,6 +152,7 @@ public struct LoadSummary: Sendable {
             falseAlertExamples: falseAlertExamples,
             udpSegmentation: options.transport == .tcp
                 ? nil : options.udpSegmentation && counts.segmentationRefused == 0,
+            pacingMilliseconds: options.rate == nil ? nil : options.pacingStep / .milliseconds(1),
             machineCPUPercent: cpu.machinePercent,
             loadgenCPUSeconds: cpu.processSeconds,
             errors: counts.errors,
@@ -194,6 +198,7 @@ public struct LoadSummary: Sendable {
             ("false_alerts", "\(falseAlerts)"),
             ("false_alert_examples", "[" + falseAlertExamples.map(JSONText.quote).joined(separator: ",") + "]"),
             ("udp_segmentation", udpSegmentation.map { "\($0)" } ?? "null"),
+            ("pacing_ms", number(pacingMilliseconds)),
             ("seconds", number(seconds)),
             ("machine_cpu_percent", number(machineCPUPercent)),
             ("loadgen_cpu_seconds", number(loadgenCPUSeconds)),

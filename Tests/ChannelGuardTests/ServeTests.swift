@@ -157,6 +157,7 @@ import FoundationNetworking
             "transport", "events_sent", "events_acked", "events_durable", "events_per_s", "loss_ratio",
             "durable_p50_ms", "durable_p99_ms", "durable_p999_ms", "alert_p99_ms", "diversions_injected",
             "diversions_alerted", "false_alerts", "false_alert_examples", "stream_alerts", "stream_alert_p99_ms",
+            "pacing_ms",
         ] {
             #expect(summary[field] != nil, "loadgen's summary lacks \(field): \(summaryLine)")
         }
@@ -172,6 +173,7 @@ import FoundationNetworking
         #expect(summary["false_alerts"]?.int64 == 0, "\(summaryLine)")
         #expect(summary["stream_alerts"]?.int64 == injected)
         #expect(summary["errors"]?.array.isEmpty == true)
+        #expect(summary["pacing_ms"]?.double == 1)  // the default step, at a rate
         // The alert log: one line per diversion in the order sent, within the 2 s run, each with
         // its live and stored latency.
         let logLines = try String(contentsOfFile: alertLog, encoding: .utf8).split(separator: "\n")
