@@ -3,30 +3,31 @@ import ChannelGuardStore
 
 /// Reading the event log (`scan_batches`) back.
 public enum ScanLog {
-    /// Calls `body` with every stored batch whose scans overlap [from, to) (Unix milliseconds), in
-    /// the order they were stored, decompressed and decoded. Returns a description of each batch
-    /// that could not be read (the others are still delivered).
+    /// Calls `body` with every stored batch whose scans overlap [from, to) (Unix milliseconds) and
+    /// whose id is in `ids`, in the order they were stored, decompressed and decoded. Returns a
+    /// description of each batch that could not be read (the others are still delivered).
     @discardableResult
     public static func replay(
         _ connection: LibPQConnection,
         from: Int64 = .min,
         to: Int64 = .max,
+        ids: ClosedRange<Int64> = 0...Int64.max,
         _ body: (_ batch: ScanBatch, _ id: Int64, _ gateways: [UInt32]) throws -> Void
     ) throws -> [String] {
         var failures: [String] = []
-        var after: Int64 = -1
+        var after = ids.lowerBound == .min ? .min : ids.lowerBound - 1
         let lower = from == .min ? "-infinity" : "\(from)"
         let upper = to == .max ? "infinity" : "\(to)"
         while true {
             let rows = try connection.execute(
                 """
                 SELECT id, codec, encode(payload, 'hex') FROM scan_batches
-                WHERE id > $1::bigint
+                WHERE id > $1::bigint AND id <= $4::bigint
                   AND last_scan_at >= (CASE WHEN $2 = '-infinity' THEN '-infinity'::timestamptz ELSE to_timestamp($2::bigint / 1000.0) END)
                   AND first_scan_at < (CASE WHEN $3 = 'infinity' THEN 'infinity'::timestamptz ELSE to_timestamp($3::bigint / 1000.0) END)
                 ORDER BY id LIMIT 100
                 """,
-                ["\(after)", lower, upper]
+                ["\(after)", lower, upper, "\(ids.upperBound)"]
             )
             if rows.isEmpty { return failures }
             for row in rows {

@@ -46,8 +46,9 @@ public struct NaiveStorage: Sendable {
         let started = Monotonic.now()
         var events = 0
         try writer.copyIn("COPY \(table) FROM STDIN (FORMAT binary)") { sink in
-            try ScanLog.replay(reader) { batch, id, gateways in
-                guard id >= first, id <= last else { return }
+            // Only the run's batches are read: the log may hold days of others.
+            guard first <= last else { return }
+            try ScanLog.replay(reader, ids: first...last) { batch, _, gateways in
                 let steps = batch.steps
                 let regions = batch.regions
                 let times = batch.times

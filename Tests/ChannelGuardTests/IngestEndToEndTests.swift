@@ -186,6 +186,18 @@ import Testing
             (0..<batch.count).map(batch.line(at:))
         }
         #expect(replayed.sorted() == sent.sorted())
+        // A range of batch ids replays those batches and no other (loadgen --naive reads only its
+        // run's batches this way).
+        let stored = try connection.execute("SELECT id FROM scan_batches ORDER BY id").compactMap { Int64($0[0] ?? "") }
+        #expect(!stored.isEmpty)
+        for id in stored {
+            var seen: [Int64] = []
+            try ScanLog.replay(connection, ids: id...id) { _, got, _ in seen.append(got) }
+            #expect(seen == [id])
+        }
+        var beyond = 0
+        try ScanLog.replay(connection, ids: (stored.last ?? 0) + 1...Int64.max) { _, _, _ in beyond += 1 }
+        #expect(beyond == 0)
     }
 
     @Test func changesInTheDatabaseReachTheRunningPipeline() async throws {
