@@ -116,7 +116,7 @@ struct LoadgenCommand: AsyncParsableCommand {
         options.naive = naive
         options.udpSegmentation = udpSegmentation
         options.window = max(1, window)
-        options.pacingStep = .microseconds(Int((pacingMilliseconds * 1000).rounded()))
+        options.pacingStep = .milliseconds(pacingMilliseconds)
         if let alertStream, let token { options.alertStream = (alertStream, token) }
         let quiet = json
         let summary = try await database.resolve().withDatabase { [options] url in

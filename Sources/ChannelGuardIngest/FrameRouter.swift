@@ -96,16 +96,14 @@ public struct FrameRouter {
             part.keys = pendingKeys[shard]
             // The next read's parts start at this one's size: one allocation each, where growing
             // from empty by doubling took several, each copying what was gathered so far.
-            let (events, textBytes) = (pending[shard].count, pending[shard].text.count)
+            let size = (events: part.batch.count, text: part.batch.text.count, frames: part.frames.count)
             shards[shard].enqueue(part)
             pending[shard] = ScanBatch()
-            pending[shard].reserveCapacity(events: events, textBytes: textBytes)
-            let frames = pendingFrames[shard].count
+            pending[shard].reserveCapacity(events: size.events, textBytes: size.text)
             pendingFrames[shard] = []
-            pendingFrames[shard].reserveCapacity(frames)
-            let keys = pendingKeys[shard].count
+            pendingFrames[shard].reserveCapacity(size.frames)
             pendingKeys[shard] = []
-            pendingKeys[shard].reserveCapacity(keys)
+            pendingKeys[shard].reserveCapacity(size.events)
         }
         pendingEvents = 0
     }
