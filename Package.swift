@@ -76,10 +76,11 @@ let package = Package(
             resources: [.copy("Resources/regions-cn.csv"), .copy("Resources/regions-cn.LICENSE")],
             swiftSettings: swiftSettings
         ),
-        // Detection: territory verdicts, alert rules and severities.
+        // Detection: the scan rules and their verdicts, the reference data they read, alert rules
+        // and severities. Pure: no I/O.
         .target(
             name: "ChannelGuardDetection",
-            dependencies: ["ChannelGuardTerritory", "ChannelGuardCodes"],
+            dependencies: ["ChannelGuardTerritory", "ChannelGuardCodes", "ChannelGuardIndex"],
             swiftSettings: swiftSettings
         ),
         // Ingest: listeners, the sharded detection pipeline, batch writers, acknowledgements.
@@ -144,6 +145,7 @@ let package = Package(
             name: "ChannelGuardNotify",
             dependencies: [
                 "ChannelGuardCodes",
+                "ChannelGuardDetection",
                 "ChannelGuardStore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -159,6 +161,7 @@ let package = Package(
             name: "ChannelGuardHTTP",
             dependencies: [
                 "ChannelGuardCodes",
+                "ChannelGuardDetection",
                 "ChannelGuardStore",
                 "ChannelGuardReports",
                 "ChannelGuardNotify",
@@ -219,6 +222,7 @@ let package = Package(
         .testTarget(
             name: "ChannelGuardTests",
             dependencies: [
+                "CChannelGuardSupport",
                 "ChannelGuardCodes",
                 "ChannelGuardTerritory",
                 "ChannelGuardDetection",

@@ -50,4 +50,22 @@ extension SerialIndex {
         }
         return try record(key, step: step, region: region, time: time)
     }
+
+    /// The binding and scan state of `key` now, read at the `place` a batched lookup gave for it
+    /// while the shard's shape is unchanged, else looked up again (as ``lookup(_:)``). For a scan
+    /// judged after others of the same part have bound or recorded: the lookup's own answer is the
+    /// state before all of them.
+    @inline(__always)
+    public func current(_ key: IndexKey, at place: Place) -> Match? {
+        if !place.isNone, Int(place.shard) < shards.count {
+            let tree = shards[Int(place.shard)].tree
+            if tree.generation == place.generation {
+                return Match(
+                    binding: tree.value(NodeRef(raw: place.leaf)),
+                    source: key.isLogisticUnit ? .carton : .serial
+                )
+            }
+        }
+        return lookup(key)
+    }
 }

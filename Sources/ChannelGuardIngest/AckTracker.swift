@@ -2,10 +2,13 @@
 /// handler and tested without I/O.
 ///
 /// A frame is durable when every pipeline shard that received events of it has committed them.
-/// Shards commit in order, so each shard's progress is one number: the highest sequence of this
-/// connection it has committed. Acknowledgements are cumulative and go out in arrival order.
+/// Shards commit in order, so each shard's progress is one number per gateway: the highest
+/// sequence of that gateway on this connection it has committed. (A connection may carry several
+/// gateways' frames; their sequences are not comparable.) Acknowledgements are cumulative and go
+/// out in arrival order.
 public struct AckTracker: Sendable {
     struct Pending: Sendable {
+        var gateway: UInt32
         var sequence: UInt64
         /// Bit s set: shard s holds events of the frame.
         var shards: UInt64
@@ -14,11 +17,13 @@ public struct AckTracker: Sendable {
 
     private var pending: [Pending] = []
     private var head = 0
-    private var committed: [UInt64]
+    private let shards: Int
+    /// Per gateway, per shard: the highest sequence committed.
+    private var committed: [UInt32: [UInt64]] = [:]
 
     public init(shards: Int) {
         precondition(shards > 0 && shards <= 64)
-        committed = Array(repeating: 0, count: shards)
+        self.shards = shards
     }
 
     /// Frames accepted and not yet acknowledged.
@@ -26,14 +31,23 @@ public struct AckTracker: Sendable {
 
     /// A frame was accepted and its events (if any) handed to `shards`. Returns an acknowledgement
     /// to send now, when nothing is outstanding before it and it needs no commit.
-    public mutating func accepted(sequence: UInt64, shards: UInt64, rejectedRecords: UInt32) -> FrameAckDue? {
-        pending.append(Pending(sequence: sequence, shards: shards, rejectedRecords: rejectedRecords))
+    public mutating func accepted(
+        gateway: UInt32,
+        sequence: UInt64,
+        shards: UInt64,
+        rejectedRecords: UInt32
+    ) -> FrameAckDue? {
+        pending.append(Pending(gateway: gateway, sequence: sequence, shards: shards, rejectedRecords: rejectedRecords))
         return release()
     }
 
-    /// Shard `shard` committed this connection's frames through `sequence`.
-    public mutating func committed(shard: Int, through sequence: UInt64) -> FrameAckDue? {
-        committed[shard] = max(committed[shard], sequence)
+    /// Shard `shard` committed this connection's frames of `gateway` through `sequence`.
+    public mutating func committed(shard: Int, gateway: UInt32, through sequence: UInt64) -> FrameAckDue? {
+        let shards = shards
+        committed[gateway, default: Array(repeating: 0, count: shards)][shard] = max(
+            committed[gateway]?[shard] ?? 0,
+            sequence
+        )
         return release()
     }
 
@@ -44,9 +58,10 @@ public struct AckTracker: Sendable {
             let frame = pending[head]
             var shards = frame.shards
             var durable = true
+            let progress = shards == 0 ? nil : committed[frame.gateway]
             while shards != 0 {
                 let shard = shards.trailingZeroBitCount
-                if committed[shard] < frame.sequence {
+                if (progress?[shard] ?? 0) < frame.sequence {
                     durable = false
                     break
                 }

@@ -30,7 +30,10 @@ public final class BatchWriter: Sendable {
         public var transactionNanoseconds: UInt64
     }
 
-    typealias Acks = [ObjectIdentifier: (sink: any AckSink, sequence: UInt64)]
+    typealias Acks = [AckKey: (sink: any AckSink, sequence: UInt64)]
+    /// What is told of a job taken and then not stored: its frames and the connections waiting.
+    public typealias LostHandler =
+        @Sendable (_ frames: [TakenFrame], _ acks: [AckKey: (sink: any AckSink, sequence: UInt64)]) -> Void
 
     let shard: Int
     let url: DatabaseURL
@@ -44,13 +47,22 @@ public final class BatchWriter: Sendable {
     private let stopping = Atomic<Bool>(false)
     private let state: Mutex<State>
     private let onCommit: @Sendable (Acks, Commit) -> Void
+    private let onLost = Mutex<LostHandler?>(nil)
+
+    /// A record spooled in this run: where it ends, who waits for it, the frames it holds.
+    private struct Spooled {
+        var end: Int64
+        var acks: Acks
+        var arrival: UInt64
+        var frames: [TakenFrame]
+    }
 
     /// The writer's connection and spool; the connection is used only by the writer's thread.
     private final class State: @unchecked Sendable {
         var connection: LibPQConnection?
         var spool: BatchSpool?
         /// Records spooled in this run whose frames wait for acknowledgement: where each ends.
-        var spooledAcks: [(end: Int64, acks: Acks, arrival: UInt64)] = []
+        var spooledAcks: [Spooled] = []
         var spooledRecords = 0
         init(spool: BatchSpool?) { self.spool = spool }
     }
@@ -71,7 +83,7 @@ public final class BatchWriter: Sendable {
         spoolPath: String? = nil,
         logger: Logger,
         onCommit:
-            @escaping @Sendable (_ acks: [ObjectIdentifier: (sink: any AckSink, sequence: UInt64)], Commit) -> Void
+            @escaping @Sendable (_ acks: [AckKey: (sink: any AckSink, sequence: UInt64)], Commit) -> Void
     ) throws {
         self.shard = shard
         self.url = url
@@ -86,6 +98,16 @@ public final class BatchWriter: Sendable {
         pool.start()
     }
 
+    /// Where jobs taken and then not stored are reported (the shard forgets their frames).
+    public func whenLost(_ handler: @escaping LostHandler) {
+        onLost.withLock { $0 = handler }
+    }
+
+    private func lost(_ frames: [TakenFrame], _ acks: Acks) {
+        guard !frames.isEmpty || !acks.isEmpty else { return }
+        onLost.withLock { $0 }?(frames, acks)
+    }
+
     /// Queues a job; it commits after every job submitted before it.
     public func submit(_ job: FlushJob) {
         let spill = state.withLock { state in
@@ -97,7 +119,8 @@ public final class BatchWriter: Sendable {
                 try spoolJob(
                     StoredBatch(job, compressionLevel: compressionLevel),
                     acks: job.acks,
-                    arrival: job.oldestArrival
+                    arrival: job.oldestArrival,
+                    frames: job.frames
                 )
                 pool.submit { [self] _ in drainSpool() }
                 return
@@ -124,12 +147,19 @@ public final class BatchWriter: Sendable {
         try await pool.shutdownGracefully()
     }
 
-    private func spoolJob(_ batch: StoredBatch, acks: Acks, arrival: UInt64) throws(IngestError) {
+    private func spoolJob(
+        _ batch: StoredBatch,
+        acks: Acks,
+        arrival: UInt64,
+        frames: [TakenFrame]
+    ) throws(IngestError) {
         try state.withLock { state throws(IngestError) in
             guard let spool = state.spool else { throw IngestError(.spoolFailed, "no spool configured") }
             try spool.append(batch.encoded)
             state.spooledRecords += 1
-            if !acks.isEmpty || arrival != 0 { state.spooledAcks.append((spool.writeOffset, acks, arrival)) }
+            if !acks.isEmpty || arrival != 0 || !frames.isEmpty {
+                state.spooledAcks.append(Spooled(end: spool.writeOffset, acks: acks, arrival: arrival, frames: frames))
+            }
         }
     }
 
@@ -140,9 +170,12 @@ public final class BatchWriter: Sendable {
             batch = try StoredBatch(job, compressionLevel: compressionLevel)
         } catch {
             logger.critical("zstd cannot compress a batch", metadata: ["error": "\(error)"])
+            lost(job.frames, job.acks)
             return
         }
-        guard let id = commit(batch, spoolOnStop: true, acks: job.acks, arrival: job.oldestArrival) else { return }
+        guard
+            let id = commit(batch, spoolOnStop: true, acks: job.acks, arrival: job.oldestArrival, frames: job.frames)
+        else { return }
         report(id, batch, acks: job.acks, arrival: job.oldestArrival, started: started)
     }
 
@@ -152,25 +185,36 @@ public final class BatchWriter: Sendable {
             let started = Monotonic.now()
             guard let batch = StoredBatch(decoding: body) else {
                 logger.error("unreadable spool record skipped", metadata: ["shard": "\(shard)", "end": "\(end)"])
-                state.withLock { $0.spool?.committed(through: end) }
+                for entry in release(through: end) { lost(entry.frames, entry.acks) }
                 continue
             }
-            guard let id = commit(batch, spoolOnStop: false, acks: [:], arrival: 0) else { return }
-            let released = state.withLock { state -> [(end: Int64, acks: Acks, arrival: UInt64)] in
-                state.spool?.committed(through: end)
-                state.spooledRecords = max(0, state.spooledRecords - 1)
-                let count = state.spooledAcks.prefix { $0.end <= end }.count
-                defer { state.spooledAcks.removeFirst(count) }
-                return Array(state.spooledAcks.prefix(count))
-            }
+            guard let id = commit(batch, spoolOnStop: false, acks: [:], arrival: 0, frames: []) else { return }
+            let released = release(through: end)
             for entry in released { report(id, batch, acks: entry.acks, arrival: entry.arrival, started: started) }
             if released.isEmpty { report(id, batch, acks: [:], arrival: 0, started: started) }
         }
     }
 
+    /// Marks the spool committed through `end` and returns the records of this run that ended there.
+    private func release(through end: Int64) -> [Spooled] {
+        state.withLock { state in
+            state.spool?.committed(through: end)
+            state.spooledRecords = max(0, state.spooledRecords - 1)
+            let count = state.spooledAcks.prefix { $0.end <= end }.count
+            defer { state.spooledAcks.removeFirst(count) }
+            return Array(state.spooledAcks.prefix(count))
+        }
+    }
+
     /// Retries until the batch commits; returns its id. When the writer is stopping and the
     /// database still fails, an in-memory batch goes to the spool instead (`nil`).
-    private func commit(_ batch: StoredBatch, spoolOnStop: Bool, acks: Acks, arrival: UInt64) -> Int64? {
+    private func commit(
+        _ batch: StoredBatch,
+        spoolOnStop: Bool,
+        acks: Acks,
+        arrival: UInt64,
+        frames: [TakenFrame]
+    ) -> Int64? {
         var delay: UInt32 = 50_000
         while true {
             do {
@@ -190,7 +234,7 @@ public final class BatchWriter: Sendable {
                 failures.add(1, ordering: .relaxed)
                 state.withLock { $0.connection = nil }
                 if stopping.load(ordering: .relaxed) {
-                    if spoolOnStop, (try? spoolJob(batch, acks: acks, arrival: arrival)) != nil {
+                    if spoolOnStop, (try? spoolJob(batch, acks: acks, arrival: arrival, frames: frames)) != nil {
                         logger.warning(
                             "database unavailable at shutdown; batch spooled",
                             metadata: ["shard": "\(shard)"]

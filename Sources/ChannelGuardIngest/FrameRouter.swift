@@ -1,4 +1,5 @@
 import ChannelGuardCodes
+import ChannelGuardDetection
 import ChannelGuardIndex
 
 /// Decodes frames and line chunks and hands each pipeline shard the events that belong to it
@@ -7,7 +8,7 @@ public struct FrameRouter {
     /// What became of a binary frame.
     public enum FrameOutcome: Sendable {
         /// Accepted: its events went to the shards in `shards` (bit per shard).
-        case accepted(sequence: UInt64, shards: UInt64, rejectedRecords: UInt32)
+        case accepted(gateway: UInt32, sequence: UInt64, shards: UInt64, rejectedRecords: UInt32)
         /// Rejected whole; `sequence` when the header was readable.
         case rejected(sequence: UInt64, CodeRejection)
     }
@@ -55,6 +56,7 @@ public struct FrameRouter {
         case .success(let header):
             let mask = split(gateway: header.gatewayID, sequence: header.sequence, ack: ack, arrival: arrival)
             return .accepted(
+                gateway: header.gatewayID,
                 sequence: header.sequence,
                 shards: mask,
                 rejectedRecords: UInt32(scratch.rejections.count)

@@ -45,8 +45,13 @@ final class IngestConnectionHandler: ChannelInboundHandler, AckSink, @unchecked 
                 router.route(frame: bytes.bindMemory(to: UInt8.self), ack: self)
             }
             switch outcome {
-            case .accepted(let sequence, let shards, let rejected):
-                if let due = tracker.accepted(sequence: sequence, shards: shards, rejectedRecords: rejected) {
+            case .accepted(let gateway, let sequence, let shards, let rejected):
+                if let due = tracker.accepted(
+                    gateway: gateway,
+                    sequence: sequence,
+                    shards: shards,
+                    rejectedRecords: rejected
+                ) {
                     send(.durable(through: due.sequence, rejectedRecords: due.rejectedRecords), context: context)
                 }
             case .rejected(let sequence, let rejection):
@@ -105,14 +110,19 @@ final class IngestConnectionHandler: ChannelInboundHandler, AckSink, @unchecked 
 
     // MARK: AckSink
 
-    func committed(shard: Int, through sequence: UInt64) {
+    func committed(shard: Int, gateway: UInt32, through sequence: UInt64) {
         guard let channel else { return }
         channel.eventLoop.execute { [self] in
             guard let channel = self.channel,
-                let due = tracker.committed(shard: shard, through: sequence)
+                let due = tracker.committed(shard: shard, gateway: gateway, through: sequence)
             else { return }
             let ack = FrameAcknowledgement.durable(through: due.sequence, rejectedRecords: due.rejectedRecords)
             channel.writeAndFlush(channel.allocator.buffer(bytes: ack.encoded), promise: nil)
         }
+    }
+
+    func lost() {
+        guard let channel else { return }
+        channel.eventLoop.execute { [self] in self.channel?.close(promise: nil) }
     }
 }

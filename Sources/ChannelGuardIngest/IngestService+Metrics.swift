@@ -65,6 +65,18 @@ extension IngestService {
             [("", stats.duplicateFrames.count)]
         )
         metric(
+            "channelguard_frames_below_window_total",
+            "counter",
+            "Frames refused: their sequence is older than the gateway's window of recent sequences.",
+            [("", stats.framesBelowWindow.count)]
+        )
+        metric(
+            "channelguard_frames_lost_total",
+            "counter",
+            "Frames taken and then not stored (forgotten: their resends count).",
+            [("", stats.framesLost.count)]
+        )
+        metric(
             "channelguard_sequence_gaps_total",
             "counter",
             "Frames whose sequence skipped ahead of the gateway's last.",
@@ -73,7 +85,7 @@ extension IngestService {
         metric(
             "channelguard_unknown_regions_total",
             "counter",
-            "Events stored unchecked: region not in the catalogue.",
+            "Events in a region not in the catalogue (stored, alerted as unknown_region).",
             [("", stats.unknownRegions.count)]
         )
         metric("channelguard_flushes_total", "counter", "Batches committed.", [("", stats.flushes.count)])

@@ -1,3 +1,4 @@
+import ChannelGuardDetection
 import ChannelGuardIndex
 import ChannelGuardStore
 import Logging
@@ -129,7 +130,9 @@ public final class IngestService: Service, Sendable {
                 if commit.oldestWaitNanoseconds > 0 {
                     stats.batchWait.record(nanoseconds: commit.oldestWaitNanoseconds)
                 }
-                for (_, ack) in acks { ack.sink.committed(shard: number, through: ack.sequence) }
+                for (key, ack) in acks {
+                    ack.sink.committed(shard: number, gateway: key.gateway, through: ack.sequence)
+                }
                 if commit.alerts > 0 {
                     announcer.stored(batch: commit.batchID)
                     onAlertsStored()
@@ -168,6 +171,15 @@ public final class IngestService: Service, Sendable {
                 accepted: accepted[number]
             )
             shard.writer = writers[number]
+            writers[number].whenLost { [shard] frames, acks in
+                // Forgotten on the shard's loop before the gateways are told (their connections
+                // closed), so that what they resend is taken.
+                shard.loop.execute {
+                    shard.forget(frames)
+                    var told: Set<ObjectIdentifier> = []
+                    for (key, ack) in acks where told.insert(key.connection).inserted { ack.sink.lost() }
+                }
+            }
             shard.announcer = announcer
             shards.append(shard)
         }

@@ -30,8 +30,8 @@ public final class PipelineShard: @unchecked Sendable {
     // (`swift_beginAccess`, mostly on these properties) were 2.2 % of the network loops' samples,
     // 0.4 % without (docs/performance.md).
 
-    /// The highest frame sequence accepted per gateway (stored or on its way).
-    @exclusivity(unchecked) var accepted: [UInt32: UInt64]
+    /// The frame sequences taken per gateway (stored or on their way).
+    @exclusivity(unchecked) var windows: [UInt32: SequenceWindow]
     @exclusivity(unchecked) var job: FlushJob
     @exclusivity(unchecked) var lastFlush: UInt64 = 0
     @exclusivity(unchecked) private var keys: [IndexKey] = []
@@ -43,6 +43,8 @@ public final class PipelineShard: @unchecked Sendable {
     @exclusivity(unchecked) private var cells: [RollupKey] = []
     /// The distributor the last scan's party named (``PartyMemo``).
     @exclusivity(unchecked) private var parties = PartyMemo()
+    /// Whether a scan of the part being checked has added a key to the index.
+    @exclusivity(unchecked) private var boundKeys = false
 
     init(
         number: Int,
@@ -61,7 +63,7 @@ public final class PipelineShard: @unchecked Sendable {
         self.rules = rules
         self.stats = stats
         self.configuration = configuration
-        self.accepted = accepted
+        windows = accepted.mapValues { SequenceWindow(top: $0) }
         job = FlushJob(shard: number)
     }
 
@@ -125,6 +127,7 @@ public final class PipelineShard: @unchecked Sendable {
     /// Looks up every event of the part in one batched walk, with the router's keys when it built
     /// them (it needed them to pick this shard).
     private func lookUp(_ part: ShardPart) {
+        boundKeys = false
         guard part.keys.count == part.batch.count else {
             index.lookup(part.batch, keys: &keys, into: &matches, places: &places)
             return
@@ -143,18 +146,32 @@ public final class PipelineShard: @unchecked Sendable {
         }
     }
 
-    /// Whether a frame is new, noting it as accepted if so. A frame seen before (resent after a
-    /// reconnect: stored already, or on its way in an earlier job, and acknowledged when the job
-    /// holding it, or a later one, commits) is counted and its events dropped.
+    /// Whether a frame is new, taking it if so. A frame seen before (a resend after a reconnect,
+    /// stored already or on its way in an earlier job and acknowledged when that job or a later one
+    /// commits; a datagram the network duplicated) is counted and its events dropped; so is one
+    /// older than the gateway's window, on a count of its own. A datagram the network reordered is
+    /// new once.
     private func isNew(gateway: UInt32, sequence: UInt64) -> Bool {
         guard sequence > 0, gateway != 0 else { return true }
-        guard sequence > accepted[gateway] ?? 0 else {
+        switch windows[gateway, default: SequenceWindow()].take(sequence) {
+        case .new:
+            job.offsets[gateway] = max(job.offsets[gateway] ?? 0, sequence)
+            job.frames.append(TakenFrame(gateway: gateway, sequence: sequence))
+            return true
+        case .duplicate:
             stats.duplicateFrames.add(1)
             return false
+        case .belowWindow:
+            stats.framesBelowWindow.add(1)
+            return false
         }
-        accepted[gateway] = sequence
-        job.offsets[gateway] = sequence
-        return true
+    }
+
+    /// Frames taken into a job that could not be stored: their resends are new again (unless the
+    /// window has moved past them meanwhile; those resends are refused as below the window).
+    func forget(_ frames: [TakenFrame]) {
+        for frame in frames { windows[frame.gateway]?.forget(frame.sequence) }
+        stats.framesLost.add(frames.count)
     }
 
     /// Events of one gateway, new: checked and added to the open job as one run of its log.
@@ -166,11 +183,17 @@ public final class PipelineShard: @unchecked Sendable {
 
     private func noteAck(_ part: ShardPart) {
         guard let sink = part.ack else { return }
-        let id = ObjectIdentifier(sink)
-        job.acks[id] = (sink, max(job.acks[id]?.sequence ?? 0, part.sequence))
+        let key = AckKey(connection: ObjectIdentifier(sink), gateway: part.gateway)
+        job.acks[key] = (sink, max(job.acks[key]?.sequence ?? 0, part.sequence))
     }
 
     /// Binds, checks and counts the events `events` of a batch already looked up.
+    ///
+    /// Each scan is judged against its serial's state as the scans before it in the part left it:
+    /// the lookup's answer holds only until a scan of the same serial binds or records. A
+    /// downstream scan records first and is judged by the state recording returns (the state just
+    /// before it); a ship or return reads the state at its place again. Once a scan of the part has
+    /// added a key, the serials the lookup did not find are looked for again.
     private func check(_ batch: ScanBatch, _ events: Range<Int>, gateway: UInt32) {
         let data = reference.current
         // Columns taken once per part: each access through the batch would retain its storage.
@@ -187,42 +210,57 @@ public final class PipelineShard: @unchecked Sendable {
             job.firstScan = min(job.firstScan, time)
             job.lastScan = max(job.lastScan, time)
             let region = regions[event]
-            guard data.isKnownRegion(region), let regionCode = RegionCode(value: region) else {
-                unknownRegions += 1
-                continue
-            }
+            // The decoders admit region codes of valid shape only; the catalogue may still lack one.
+            let regionCode = data.isKnownRegion(region) ? RegionCode(value: region) : nil
+            if regionCode == nil { unknownRegions += 1 }
             let step = steps[event]
             let kind = kinds[event]
             let number = numbers[event]
             let key = keys[event]
-            let match = matches[event]
+            var scan = ScanRules.Scan(step: step, region: region, time: time, kind: kind, key: number)
             switch step {
             case .ship:
                 guard let owner = party(batch, event, data) else {
                     shipsWithoutParty += 1
                     continue
                 }
+                let match = current(event)
                 bind(key, to: owner, time: time, match: match)
-                let inside = data.isInside(regionCode, distributor: owner, at: time)
-                count(kind, number, regionCode, time, step, owner, inside, data)
-            case .return:
-                if let match { count(kind, number, regionCode, time, step, match.binding.distributor, true, data) }
-            case .receive, .sell, .activate, .inspect:
-                if match != nil {
-                    _ = try? index.record(key, at: places[event], step: step, region: region, time: time)
+                if let regionCode {
+                    count(
+                        kind,
+                        number,
+                        regionCode,
+                        time,
+                        step,
+                        owner,
+                        data.isInside(regionCode, distributor: owner, at: time),
+                        data
+                    )
+                } else {
+                    raise(ScanRules.unknownRegion(region), scan, match, batch, event, gateway)
                 }
-                let scan = ScanRules.Scan(
-                    step: step,
-                    region: region,
-                    time: time,
-                    kind: kind,
-                    key: number,
-                    price: prices[event],
-                    party: step == .receive ? party(batch, event, data) : nil
-                )
+            case .return:
+                let match = current(event)
+                if let match, let regionCode {
+                    count(kind, number, regionCode, time, step, match.binding.distributor, true, data)
+                }
+                if regionCode == nil { raise(ScanRules.unknownRegion(region), scan, match, batch, event, gateway) }
+            case .receive, .sell, .activate, .inspect:
+                var match = matches[event]
+                if match != nil || boundKeys {
+                    match = try? index.record(key, at: places[event], step: step, region: region, time: time)
+                }
+                scan.price = prices[event]
+                if step == .receive {
+                    scan.party = party(batch, event, data)
+                    if scan.party == nil { scan.unknownParty = partyText(batch, event) }
+                }
                 findings.removeAll(keepingCapacity: true)
                 let inside = rules.check(scan, binding: match?.binding, reference: data, into: &findings)
-                if let match { count(kind, number, regionCode, time, step, match.binding.distributor, inside, data) }
+                if let match, let regionCode {
+                    count(kind, number, regionCode, time, step, match.binding.distributor, inside, data)
+                }
                 for finding in findings { raise(finding, scan, match, batch, event, gateway) }
             }
         }
@@ -232,11 +270,25 @@ public final class PipelineShard: @unchecked Sendable {
         stats.shipsWithoutParty.add(shipsWithoutParty)
     }
 
+    /// The state of an event's serial now: what the part's lookup found, as the scans before it
+    /// in the part have left it.
+    @inline(__always)
+    private func current(_ event: Int) -> SerialIndex.Match? {
+        guard matches[event] != nil || boundKeys else { return nil }
+        return index.current(keys[event], at: places[event])
+    }
+
     /// The distributor a scan's `party` names, when it names a known one.
     private func party(_ batch: ScanBatch, _ event: Int, _ data: ReferenceData) -> Int64? {
         let range = batch.parties[event]
         guard range.end > range.start else { return nil }
         return batch.withText(range) { parties.distributor(named: $0, in: data) }
+    }
+
+    /// A scan's `party` as written, when it has one.
+    private func partyText(_ batch: ScanBatch, _ event: Int) -> String? {
+        let range = batch.parties[event]
+        return range.end > range.start ? batch.string(range) : nil
     }
 
     /// A ship scan binds the unit to the consignee; a unit already bound keeps its scan state.
@@ -249,7 +301,11 @@ public final class PipelineShard: @unchecked Sendable {
         if let match, match.source != .range {
             if match.binding.distributor != owner { index.rebind(key, to: binding) }
         } else {
-            _ = try? index.bind(key, to: binding)
+            do {
+                try index.bind(key, to: binding)
+                // A key added: the lookup's misses may be found now.
+                boundKeys = true
+            } catch {}
         }
     }
 

@@ -33,7 +33,12 @@ public final class PipelineStats: Sendable {
     public let stored = Counter()
     /// Frames recognised as already stored (resent), not counted again.
     public let duplicateFrames = Counter()
-    /// Events whose region is not in the catalogue (stored, not checked).
+    /// Frames refused because their sequence is older than the gateway's window (``SequenceWindow``).
+    public let framesBelowWindow = Counter()
+    /// Frames taken and then not stored (a batch that would not compress, an unreadable spool
+    /// record): forgotten, so that their resends count.
+    public let framesLost = Counter()
+    /// Events whose region is not in the catalogue (stored, alerted as `unknown_region`).
     public let unknownRegions = Counter()
     /// Ship scans without a known party (stored, bind nothing).
     public let shipsWithoutParty = Counter()

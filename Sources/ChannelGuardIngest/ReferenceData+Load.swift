@@ -1,4 +1,5 @@
 import ChannelGuardCodes
+import ChannelGuardDetection
 import ChannelGuardStore
 import ChannelGuardTerritory
 

@@ -1,3 +1,4 @@
+import ChannelGuardDetection
 import Synchronization
 
 /// The reference data in force, replaced whole when the database changes. Readers take the

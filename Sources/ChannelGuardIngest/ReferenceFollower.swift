@@ -1,3 +1,4 @@
+import ChannelGuardDetection
 import ChannelGuardStore
 import Foundation
 import Logging

@@ -43,6 +43,9 @@ public struct IncidentFacts: Sendable, Decodable, Equatable {
         case "duplicate": return "Duplicate or cloned serials"
         case "not_consignee": return "Received by a non-consignee"
         case "price_below_floor": return "Sales below the price floor"
+        case "unknown_region": return "Scans in unknown regions"
+        case "no_territory": return "Scans of units whose distributor holds no territory"
+        case "unauthorised_binding": return "Scans a gateway may not send"
         default: return rule
         }
     }

@@ -43,6 +43,7 @@ public struct Migration: Sendable {
         .sql(version: 10, name: "database_identity", bundledSQL("0010_database_identity")),
         .sql(version: 11, name: "notify_after_commit", bundledSQL("0011_notify_after_commit")),
         .sql(version: 12, name: "gtin14_arithmetic_check", bundledSQL("0012_gtin14_arithmetic_check")),
+        .sql(version: 13, name: "detection_rules", bundledSQL("0013_detection_rules")),
     ]
 
     /// Version 2: the GB/T 2260 regions from the bundled catalogue.

@@ -2,7 +2,7 @@ import ChannelGuardCommerce
 import ChannelGuardTerritory
 import Testing
 
-@testable import ChannelGuardIngest
+@testable import ChannelGuardDetection
 
 /// The flat grant table against the grants it was built from, asked the same questions.
 @Suite struct GrantTableTests {

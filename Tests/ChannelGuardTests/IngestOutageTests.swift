@@ -1,3 +1,4 @@
+import CChannelGuardSupport
 import ChannelGuardCodes
 import ChannelGuardIngest
 import ChannelGuardLoad
@@ -123,5 +124,93 @@ import Glibc
             try check.execute("SELECT max(last_sequence) FROM gateway_offsets WHERE gateway_id = 5")[0][0]
                 == "\(Self.framesOverTCP)"
         )
+    }
+
+    /// A frame whose spool record cannot be read back was taken and then lost: the shard forgets
+    /// it and closes the gateway's connection, and the gateway's resend is stored (before, the
+    /// resend was recognised as a duplicate and acknowledged: acknowledged and lost).
+    @Test func aFrameLostInTheSpoolIsStoredFromItsResend() async throws {
+        let directory = TestCluster.root.appendingPathComponent("lost-\(getpid())")
+        let spool = TestCluster.root.appendingPathComponent("lost-spool-\(getpid())")
+        for path in [directory, spool] { try? FileManager.default.removeItem(at: path) }
+        let postgres = EmbeddedPostgres(configuration: .init(dataDirectory: directory, durability: .throwaway))
+        let url = try postgres.start().url
+        defer {
+            try? postgres.stop()
+            for path in [directory, spool] { try? FileManager.default.removeItem(at: path) }
+        }
+        let setup = try LibPQConnection(url: url)
+        _ = try Migrator().migrate(setup)
+        try setup.execute(IngestEndToEndTests.setup)
+
+        var configuration = IngestHarness.configuration(spool: spool.path)
+        configuration.pipeline.shards = 1
+        // Every job through the spool, so that each frame is a record of its own.
+        configuration.pipeline.maximumQueuedJobs = 0
+        try await IngestHarness.run(url: url, configuration: configuration) { tcp, _, service in
+            let socket = try ClientSocket(host: "127.0.0.1", port: tcp, transport: .tcp)
+            try socket.send(try Self.frame(gateway: 5, sequence: 1, base: 1000))
+            #expect(try IngestEndToEndTests.acknowledgement(socket) == .durable(through: 1))
+            try postgres.stop()
+            let file = spool.appendingPathComponent("shard-0.spool").path
+            // (With the writer this far behind the connection stops reading: two frames reach it.)
+            for sequence in 2...3 {
+                try socket.send(try Self.frame(gateway: 5, sequence: UInt64(sequence), base: sequence * 1000))
+                // One job, one record each; the writer holds frame 2's record in hand while it retries.
+                let records = sequence - 1
+                #expect(try await IngestHarness.wait(seconds: 10) { Self.spoolRecords(file).count >= records })
+            }
+            // Frame 3's record: its payload length made impossible, its checksum kept valid.
+            let third = Self.spoolRecords(file)[1]
+            try Self.corrupt(file, record: third)
+            _ = try postgres.start()
+            #expect(try await IngestHarness.wait(seconds: 30) { service.stats.framesLost.count == 1 })
+            // The connection was closed: the gateway reconnects, resends all it holds, and goes on.
+            let again = try ClientSocket(host: "127.0.0.1", port: tcp, transport: .tcp)
+            for sequence in 2...4 {
+                try again.send(try Self.frame(gateway: 5, sequence: UInt64(sequence), base: sequence * 1000))
+            }
+            var last = try IngestEndToEndTests.acknowledgement(again)
+            while last.sequence < 4 { last = try IngestEndToEndTests.acknowledgement(again) }
+            #expect(last == .durable(through: 4))
+        }
+        var sequences: [UInt64] = []
+        _ = try ScanLog.replay(try LibPQConnection(url: url)) { batch, _, _ in sequences += batch.sequences }
+        #expect(sequences.count == 4 * Self.eventsPerFrame)
+        #expect(Set(sequences.map { $0 / 1000 }) == [1, 2, 3, 4])
+        #expect(Set(sequences).count == sequences.count)
+    }
+
+    /// Where each record of a spool file starts, and its body length.
+    static func spoolRecords(_ path: String) -> [(start: Int, length: Int)] {
+        guard let data = FileManager.default.contents(atPath: path) else { return [] }
+        let bytes = [UInt8](data)
+        var records: [(start: Int, length: Int)] = []
+        var offset = 0
+        while offset + 8 <= bytes.count {
+            let length =
+                Int(bytes[offset]) | Int(bytes[offset + 1]) << 8 | Int(bytes[offset + 2]) << 16
+                | Int(bytes[offset + 3]) << 24
+            guard offset + 8 + length <= bytes.count else { break }
+            records.append((offset, length))
+            offset += 8 + length
+        }
+        return records
+    }
+
+    /// Makes a record's body unreadable as a batch (the payload's length past its end) and writes the
+    /// checksum of the damaged body, so that the spool hands it over.
+    static func corrupt(_ path: String, record: (start: Int, length: Int)) throws {
+        var bytes = [UInt8](try #require(FileManager.default.contents(atPath: path)))
+        let body = record.start + 8
+        // Five 8-byte fields, then the payload's u32 length.
+        for index in 40..<44 { bytes[body + index] = 0xFF }
+        let crc = bytes[body..<(body + record.length)].withUnsafeBytes { cg_crc32c(0, $0.baseAddress, $0.count) }
+        for index in 0..<4 { bytes[record.start + 4 + index] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(index))) }
+        // In place: the writer keeps the file open.
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.seek(toOffset: UInt64(record.start))
+        try handle.write(contentsOf: bytes[record.start..<(body + record.length)])
+        try handle.close()
     }
 }

@@ -100,6 +100,38 @@ import Testing
         #expect(check(scan(.sell, 440305), try bound()).1.isEmpty)  // no price reported
     }
 
+    @Test func aRegionOutsideTheCatalogueIsUnknownAndTheSerialIsStillChecked() throws {
+        // 449999 has a region code's shape; the catalogue has no such region.
+        let (inside, findings) = check(scan(.sell, 449999, price: 130_000), try bound())
+        #expect(!inside && findings.map(\.rule) == [.unknownRegion])
+        #expect(check(scan(.inspect, 449999), nil).1.map(\.rule) == [.unknownRegion, .unknownCode])
+        #expect(
+            check(scan(.sell, 449999, price: 130_000), try bound(.sold)).1.map(\.rule) == [.unknownRegion, .duplicate]
+        )
+    }
+
+    @Test func receivingByAPartyThatIsNoDistributor() throws {
+        var receive = scan(.receive, 440305)
+        receive.unknownParty = "NOBODY"
+        let findings = check(receive, try bound()).1
+        #expect(findings.map(\.rule) == [.notConsignee])
+        #expect(findings[0].detail.contains("NOBODY"))
+    }
+
+    @Test func aUnitWhoseOwnerHoldsNoGrantThenIsNoTerritory() throws {
+        let orphan = try SerialBinding(distributor: Self.other, shipment: 1, boundAt: Self.t0 - 1_000_000)
+        let findings = check(scan(.sell, 440305, price: 130_000), orphan).1
+        #expect(findings.map(\.rule) == [.noTerritory])
+        // The dealer's temporary Guangzhou grant has ended, Shenzhen is still in force: that is
+        // out of territory, not no territory.
+        let later = Self.t0 + 2 * 86_400_000
+        #expect(check(scan(.sell, 440103, at: later, price: 130_000), try bound()).1.map(\.rule) == [.outOfTerritory])
+    }
+
+    @Test func anUnshippedUnitSoldBelowTheFloorRaisesBoth() {
+        #expect(check(scan(.sell, 440305, price: 50_000), nil).1.map(\.rule) == [.unknownCode, .priceBelowFloor])
+    }
+
     @Test func stepWireCodesRoundTrip() {
         for step in ScanStep.allCases { #expect(BinaryFrame.step(code: BinaryFrame.stepCode(step)) == step) }
         #expect(Set(ScanStep.allCases.map(BinaryFrame.stepCode)).count == ScanStep.allCases.count)
@@ -157,18 +189,32 @@ import Testing
 
     @Test func acknowledgementsWaitForEveryShardInOrder() {
         var tracker = AckTracker(shards: 2)
-        #expect(tracker.accepted(sequence: 1, shards: 0b11, rejectedRecords: 0) == nil)
-        #expect(tracker.accepted(sequence: 2, shards: 0b01, rejectedRecords: 3) == nil)
-        #expect(tracker.committed(shard: 0, through: 2) == nil)  // frame 1 still waits for shard 1
-        #expect(tracker.committed(shard: 1, through: 1) == FrameAckDue(sequence: 2, rejectedRecords: 3))
+        #expect(tracker.accepted(gateway: 1, sequence: 1, shards: 0b11, rejectedRecords: 0) == nil)
+        #expect(tracker.accepted(gateway: 1, sequence: 2, shards: 0b01, rejectedRecords: 3) == nil)
+        #expect(tracker.committed(shard: 0, gateway: 1, through: 2) == nil)  // frame 1 still waits for shard 1
+        #expect(tracker.committed(shard: 1, gateway: 1, through: 1) == FrameAckDue(sequence: 2, rejectedRecords: 3))
         #expect(tracker.outstanding == 0)
         // A frame with no events (all records rejected) needs no commit, but waits its turn.
-        #expect(tracker.accepted(sequence: 3, shards: 0b10, rejectedRecords: 0) == nil)
-        #expect(tracker.accepted(sequence: 4, shards: 0, rejectedRecords: 5) == nil)
-        #expect(tracker.committed(shard: 1, through: 3) == FrameAckDue(sequence: 4, rejectedRecords: 5))
+        #expect(tracker.accepted(gateway: 1, sequence: 3, shards: 0b10, rejectedRecords: 0) == nil)
+        #expect(tracker.accepted(gateway: 1, sequence: 4, shards: 0, rejectedRecords: 5) == nil)
+        #expect(tracker.committed(shard: 1, gateway: 1, through: 3) == FrameAckDue(sequence: 4, rejectedRecords: 5))
         #expect(
-            tracker.accepted(sequence: 5, shards: 0, rejectedRecords: 0) == FrameAckDue(sequence: 5, rejectedRecords: 0)
+            tracker.accepted(gateway: 1, sequence: 5, shards: 0, rejectedRecords: 0)
+                == FrameAckDue(sequence: 5, rejectedRecords: 0)
         )
+    }
+
+    /// One connection carrying two gateways' frames: their sequences are not compared. Gateway 2's
+    /// frame 5 is not durable because gateway 1's frame 9 committed on the same shard.
+    @Test func acknowledgementsTrackEachGatewayOfAConnection() {
+        var tracker = AckTracker(shards: 2)
+        #expect(tracker.accepted(gateway: 1, sequence: 9, shards: 0b01, rejectedRecords: 0) == nil)
+        #expect(tracker.accepted(gateway: 2, sequence: 5, shards: 0b01, rejectedRecords: 0) == nil)
+        #expect(tracker.committed(shard: 0, gateway: 1, through: 9) == FrameAckDue(sequence: 9, rejectedRecords: 0))
+        #expect(tracker.outstanding == 1)
+        #expect(tracker.committed(shard: 1, gateway: 2, through: 5) == nil)  // another shard's commit
+        #expect(tracker.committed(shard: 0, gateway: 2, through: 5) == FrameAckDue(sequence: 5, rejectedRecords: 0))
+        #expect(tracker.outstanding == 0)
     }
 
     @Test func logFormatRoundTripsAndRefusesDamage() throws {

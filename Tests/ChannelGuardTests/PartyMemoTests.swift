@@ -1,3 +1,4 @@
+import ChannelGuardDetection
 import Testing
 
 @testable import ChannelGuardIngest

@@ -68,6 +68,7 @@ import Testing
         #expect(
             AlertRule.allCases.map(\.rawValue) == [
                 "out_of_territory", "unknown_code", "duplicate", "not_consignee", "price_below_floor",
+                "unknown_region", "no_territory", "unauthorised_binding",
             ]
         )
         #expect(AlertSeverity.low < .critical)

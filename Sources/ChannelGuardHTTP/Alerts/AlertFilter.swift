@@ -1,10 +1,11 @@
+import ChannelGuardDetection
 import Foundation
 import PostgresNIO
 
 /// What a reader of alerts asks for: the same filters on the list, the SSE stream and the
 /// WebSocket. Every filter is optional; given ones must all match.
 public struct AlertFilter: Sendable, Hashable {
-    public static let rules = ["out_of_territory", "unknown_code", "duplicate", "not_consignee", "price_below_floor"]
+    public static let rules = AlertRule.allCases.map(\.rawValue)
     public static let severities = ["low", "medium", "high", "critical"]
 
     public var rules: Set<String>?

@@ -9,25 +9,28 @@ import ChannelGuardTerritory
 /// distributor's own array, a heap object of its own: under the load generator's workload that
 /// one load was most of the rules' time (`perf annotate`, docs/performance.md). Distributor ids
 /// come from the database, not from a peer choosing keys, so a seedless hash is safe here.
+@usableFromInline
 struct GrantTable: Sendable {
+    @usableFromInline
     struct Slot: Sendable {
         /// The distributor id; `0` marks an empty slot (id 0, if ever used, has ``zero``).
-        var distributor: Int64
-        var start: Int32
-        var count: Int32
+        @usableFromInline var distributor: Int64
+        @usableFromInline var start: Int32
+        @usableFromInline var count: Int32
     }
 
     /// One grant, without optionals: `to` is `Int64.max` when open-ended.
+    @usableFromInline
     struct Entry: Sendable {
-        var from: Int64
-        var to: Int64
-        var region: RegionCode
+        @usableFromInline var from: Int64
+        @usableFromInline var to: Int64
+        @usableFromInline var region: RegionCode
     }
 
-    private let slots: [Slot]
-    private let entries: [Entry]
+    @usableFromInline let slots: [Slot]
+    @usableFromInline let entries: [Entry]
     /// The grants of distributor id 0, which cannot have a slot.
-    private let zero: Slot
+    @usableFromInline let zero: Slot
 
     init(_ grants: [Int64: [ReferenceData.Grant]]) {
         var capacity = 16
@@ -55,14 +58,14 @@ struct GrantTable: Sendable {
         self.entries = entries
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     static func hash(_ distributor: Int64) -> Int {
         let h = UInt64(bitPattern: distributor) &* 0x9E37_79B9_7F4A_7C15
         return Int(truncatingIfNeeded: h ^ h >> 29)
     }
 
     /// Whether `region` lies inside a grant of `distributor` in force at `time`.
-    @inline(__always)
+    @inlinable @inline(__always)
     func isInside(_ region: RegionCode, distributor: Int64, at time: Int64) -> Bool {
         guard distributor != 0 else { return isInside(region, zero, at: time) }
         let mask = slots.count - 1
@@ -75,8 +78,8 @@ struct GrantTable: Sendable {
         }
     }
 
-    @inline(__always)
-    private func isInside(_ region: RegionCode, _ slot: Slot, at time: Int64) -> Bool {
+    @inlinable @inline(__always)
+    func isInside(_ region: RegionCode, _ slot: Slot, at time: Int64) -> Bool {
         let start = Int(slot.start)
         for entry in entries[start..<(start + Int(slot.count))]
         where time >= entry.from && time < entry.to && entry.region.contains(region) {

@@ -34,8 +34,8 @@ public final class ReferenceData: Sendable {
             self.to = to
         }
 
-        @inline(__always)
-        func isValid(at time: Int64) -> Bool { time >= from && (to.map { time < $0 } ?? true) }
+        @inlinable @inline(__always)
+        public func isValid(at time: Int64) -> Bool { time >= from && (to.map { time < $0 } ?? true) }
     }
 
     /// A minimum retail price: nationwide when `region` is `nil`, else for the regions under it.
@@ -56,7 +56,7 @@ public final class ReferenceData: Sendable {
 
     public let gateways: [UInt32: Gateway]
     /// The prepared HMAC keys of the active gateways.
-    let frameKeys: [UInt32: FrameKey]
+    package let frameKeys: [UInt32: FrameKey]
     /// Territory grants by distributor id.
     public let grants: [Int64: [Grant]]
     /// Distributor ids by code (scan parties name distributors by code).
@@ -66,10 +66,10 @@ public final class ReferenceData: Sendable {
     /// The reference-change sequence this value reflects.
     public let version: Int64
     /// Regions known to the catalogue: one bit per six-digit code.
-    let knownRegions: [UInt64]
-    let catalog: RegionCatalog
+    @usableFromInline let knownRegions: [UInt64]
+    public let catalog: RegionCatalog
     /// ``grants`` laid out for ``isInside(_:distributor:at:)``.
-    let grantTable: GrantTable
+    @usableFromInline let grantTable: GrantTable
 
     public init(
         gateways: [Gateway] = [],
@@ -96,14 +96,14 @@ public final class ReferenceData: Sendable {
     }
 
     /// Whether a six-digit code is a region of the catalogue.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func isKnownRegion(_ value: UInt32) -> Bool {
         guard value < 1_000_000 else { return false }
         return knownRegions[Int(value >> 6)] & (1 << UInt64(value & 63)) != 0
     }
 
     /// Whether `region` lies inside the territory `distributor` holds at `time`.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func isInside(_ region: RegionCode, distributor: Int64, at time: Int64) -> Bool {
         grantTable.isInside(region, distributor: distributor, at: time)
     }
