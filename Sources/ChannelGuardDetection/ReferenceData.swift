@@ -11,14 +11,27 @@ public final class ReferenceData: Sendable {
     public struct Gateway: Sendable, Hashable {
         public var id: UInt32
         public var secret: [UInt8]
+        /// The distributor the gateway belongs to: what it ships, it ships from this owner.
         public var owner: Int64
         public var active: Bool
+        public var kind: GatewayKind
+        /// The steps it may send (its kind's).
+        public var steps: StepSet
 
-        public init(id: UInt32, secret: [UInt8], owner: Int64, active: Bool = true) {
+        public init(
+            id: UInt32,
+            secret: [UInt8],
+            owner: Int64,
+            active: Bool = true,
+            kind: GatewayKind = .warehousePDA,
+            steps: StepSet? = nil
+        ) {
             self.id = id
             self.secret = secret
             self.owner = owner
             self.active = active
+            self.kind = kind
+            self.steps = steps ?? kind.steps
         }
     }
 
@@ -61,6 +74,8 @@ public final class ReferenceData: Sendable {
     public let grants: [Int64: [Grant]]
     /// Distributor ids by code (scan parties name distributors by code).
     public let distributorIDs: [String: Int64]
+    /// Each distributor's parent in the tree (roots, such as HQ, have none).
+    public let parents: [Int64: Int64]
     /// Price floors by GTIN.
     public let floors: [UInt64: [PriceFloor]]
     /// The reference-change sequence this value reflects.
@@ -75,6 +90,7 @@ public final class ReferenceData: Sendable {
         gateways: [Gateway] = [],
         grants: [Int64: [Grant]] = [:],
         distributorIDs: [String: Int64] = [:],
+        parents: [Int64: Int64] = [:],
         floors: [UInt64: [PriceFloor]] = [:],
         version: Int64 = 0,
         catalog: RegionCatalog = .bundled
@@ -84,6 +100,7 @@ public final class ReferenceData: Sendable {
         self.grants = grants
         grantTable = GrantTable(grants)
         self.distributorIDs = distributorIDs
+        self.parents = parents
         self.floors = floors
         self.version = version
         self.catalog = catalog
@@ -106,6 +123,19 @@ public final class ReferenceData: Sendable {
     @inlinable @inline(__always)
     public func isInside(_ region: RegionCode, distributor: Int64, at time: Int64) -> Bool {
         grantTable.isInside(region, distributor: distributor, at: time)
+    }
+
+    /// Whether `upstream` is an ancestor of `distributor` in the tree (its parent, its parent's
+    /// parent, …). A distributor is not its own ancestor.
+    public func isAncestor(_ upstream: Int64, of distributor: Int64) -> Bool {
+        var current = distributor
+        // The database forbids cycles; the bound keeps a damaged row from looping.
+        for _ in 0..<64 {
+            guard let parent = parents[current] else { return false }
+            if parent == upstream { return true }
+            current = parent
+        }
+        return false
     }
 
     /// The territory `distributor` holds at `time`.

@@ -172,6 +172,46 @@ public struct ScanRules: Sendable {
         return inside
     }
 
+    /// Whether the gateway that sent a scan may send it: a step its kind allows and, for a `ship`,
+    /// a unit its owner holds — the unit's distributor is the gateway's owner or downstream of it
+    /// (an upstream ships on its dealer's behalf); a unit bound to no one is bound only by the
+    /// gateway of a root of the tree (HQ). `nil` when it may; else the `unauthorised_binding`
+    /// finding, and the scan is not applied. Frames without a gateway (the line protocol's open
+    /// mode, for trials) are not checked.
+    public func authorise(
+        _ step: ScanStep,
+        gateway: ReferenceData.Gateway?,
+        holder: Int64?,
+        reference: ReferenceData
+    ) -> Finding? {
+        guard let gateway else { return nil }
+        guard gateway.steps.allows(step) else {
+            return Finding(
+                rule: .unauthorisedBinding,
+                severity: .high,
+                detail: "gateway \(gateway.id) (\(gateway.kind.rawValue)) may not send \(step.rawValue) scans"
+            )
+        }
+        guard step == .ship else { return nil }
+        let owner = gateway.owner
+        if let holder {
+            guard holder != owner, !reference.isAncestor(owner, of: holder) else { return nil }
+            return Finding(
+                rule: .unauthorisedBinding,
+                severity: .high,
+                detail:
+                    "gateway \(gateway.id) of distributor \(owner) ships a unit held by distributor \(holder), not its own or downstream"
+            )
+        }
+        guard reference.parents[owner] != nil else { return nil }
+        return Finding(
+            rule: .unauthorisedBinding,
+            severity: .high,
+            detail:
+                "gateway \(gateway.id) of distributor \(owner) ships a unit bound to no one; only HQ binds new units"
+        )
+    }
+
     /// A scan in a region code that is no region of the catalogue (any step: a ship or return in
     /// one is stored and applied, and raises this too).
     public static func unknownRegion(_ region: UInt32) -> Finding {

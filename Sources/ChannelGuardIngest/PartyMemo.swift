@@ -1,4 +1,5 @@
 import ChannelGuardDetection
+
 /// The distributor the last scan's party named, kept by the party's bytes: the receive scans of a
 /// distributor's gateway name that distributor one after another (the shard checks a gateway's
 /// frames as one run), and each lookup built a `String` from the batch's text and hashed it. A

@@ -205,6 +205,10 @@ public final class PipelineShard: @unchecked Sendable {
         let prices = batch.prices
         var unknownRegions = 0
         var shipsWithoutParty = 0
+        var refused = 0
+        // The gateway that sent the run, and what it may send (open mode: no gateway, not checked).
+        let sender = gateway == 0 ? nil : data.gateways[gateway]
+        let allowed = sender?.steps ?? .all
         for event in events {
             let time = times[event]
             job.firstScan = min(job.firstScan, time)
@@ -218,6 +222,15 @@ public final class PipelineShard: @unchecked Sendable {
             let number = numbers[event]
             let key = keys[event]
             var scan = ScanRules.Scan(step: step, region: region, time: time, kind: kind, key: number)
+            guard allowed.allows(step) else {
+                // A step its kind may not send: refused, never applied.
+                let match = current(event)
+                if let refusal = rules.authorise(step, gateway: sender, holder: nil, reference: data) {
+                    raise(refusal, scan, match, batch, event, gateway)
+                }
+                refused += 1
+                continue
+            }
             switch step {
             case .ship:
                 guard let owner = party(batch, event, data) else {
@@ -225,6 +238,18 @@ public final class PipelineShard: @unchecked Sendable {
                     continue
                 }
                 let match = current(event)
+                if let refusal = rules.authorise(
+                    .ship,
+                    gateway: sender,
+                    holder: match?.binding.distributor,
+                    reference: data
+                ) {
+                    // Not the owner's to ship: the binding stays as it is.
+                    scan.party = owner
+                    raise(refusal, scan, match, batch, event, gateway)
+                    refused += 1
+                    continue
+                }
                 bind(key, to: owner, time: time, match: match)
                 if let regionCode {
                     count(
@@ -268,6 +293,7 @@ public final class PipelineShard: @unchecked Sendable {
         cells.removeAll(keepingCapacity: true)
         stats.unknownRegions.add(unknownRegions)
         stats.shipsWithoutParty.add(shipsWithoutParty)
+        stats.rejected.add(AlertRule.unauthorisedBinding.rawValue, refused)
     }
 
     /// The state of an event's serial now: what the part's lookup found, as the scans before it

@@ -2,6 +2,7 @@ import ChannelGuardCodes
 import ChannelGuardDetection
 import ChannelGuardStore
 import ChannelGuardTerritory
+import Foundation
 
 extension ReferenceData {
     /// Reads gateways, distributors, territory grants and price floors from the database. Rows that
@@ -16,18 +17,38 @@ extension ReferenceData {
             Int64(try connection.execute("SELECT coalesce(max(seq), 0) FROM reference_changes")[0][0] ?? "0") ?? 0
         var gateways: [Gateway] = []
         for row in try connection.execute(
-            "SELECT id, encode(secret, 'hex'), owner_distributor_id, status = 'active' FROM gateways"
+            "SELECT id, encode(secret, 'hex'), owner_distributor_id, status = 'active', kind, steps FROM gateways"
         ) {
-            guard let id = UInt32(row[0] ?? ""), let secret = Hex.decode(row[1] ?? "x"), let owner = Int64(row[2] ?? "")
+            guard let id = UInt32(row[0] ?? ""), let secret = Hex.decode(row[1] ?? "x"),
+                let owner = Int64(row[2] ?? ""),
+                let kind = GatewayKind(rawValue: row[4] ?? "")
             else {
                 skipped.append("gateway \(row[0] ?? "?"): unreadable row")
                 continue
             }
-            gateways.append(Gateway(id: id, secret: secret, owner: owner, active: row[3] == "t"))
+            var steps: StepSet?
+            if let list = row[5] {
+                // A text[] literal of step names, e.g. {ship,receive}.
+                steps = StepSet()
+                for name in list.trimmingCharacters(in: ["{", "}"]).split(separator: ",") {
+                    guard let step = ScanStep(rawValue: String(name)) else {
+                        skipped.append("gateway \(id): unknown step \(name) (its kind's steps apply)")
+                        steps = nil
+                        break
+                    }
+                    steps?.insert(StepSet(step))
+                }
+            }
+            gateways.append(
+                Gateway(id: id, secret: secret, owner: owner, active: row[3] == "t", kind: kind, steps: steps)
+            )
         }
         var distributorIDs: [String: Int64] = [:]
-        for row in try connection.execute("SELECT id, code FROM distributors WHERE status <> 'terminated'") {
-            if let id = Int64(row[0] ?? ""), let code = row[1] { distributorIDs[code] = id }
+        var parents: [Int64: Int64] = [:]
+        for row in try connection.execute("SELECT id, code, parent_id, status <> 'terminated' FROM distributors") {
+            guard let id = Int64(row[0] ?? "") else { continue }
+            if let parent = row[2].flatMap({ Int64($0) }) { parents[id] = parent }
+            if row[3] == "t", let code = row[1] { distributorIDs[code] = id }
         }
         var grants: [Int64: [Grant]] = [:]
         for row in try connection.execute(
@@ -75,6 +96,7 @@ extension ReferenceData {
             gateways: gateways,
             grants: grants,
             distributorIDs: distributorIDs,
+            parents: parents,
             floors: floors,
             version: version,
             catalog: catalog

@@ -57,12 +57,14 @@ public struct LoadWorkload: Sendable {
             let entry = Serial(gtin: gtin, serial: Array(serial.utf8), owner: owner, home: home, foreign: foreign)
             if number % 50 == 49 { diverted.append(entry) } else { legitimate.append(entry) }
         }
-        // Each gateway continues after the highest sequence any shard has stored for it.
+        // Each gateway continues after the highest sequence any shard has stored for it; only the
+        // kinds that may send receive and inspect scans (warehouse PDAs, store POS).
         let gatewayRows = try connection.execute(
             """
             SELECT g.id, encode(g.secret, 'hex'), coalesce(max(o.last_sequence), 0)
             FROM gateways g LEFT JOIN gateway_offsets o ON o.gateway_id = g.id
-            WHERE g.status = 'active' GROUP BY g.id ORDER BY g.id LIMIT $1::bigint
+            WHERE g.status = 'active' AND g.kind IN ('warehouse_pda', 'store_pos')
+            GROUP BY g.id ORDER BY g.id LIMIT $1::bigint
             """,
             ["\(wanted)"]
         )

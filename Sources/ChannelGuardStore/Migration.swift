@@ -44,6 +44,7 @@ public struct Migration: Sendable {
         .sql(version: 11, name: "notify_after_commit", bundledSQL("0011_notify_after_commit")),
         .sql(version: 12, name: "gtin14_arithmetic_check", bundledSQL("0012_gtin14_arithmetic_check")),
         .sql(version: 13, name: "detection_rules", bundledSQL("0013_detection_rules")),
+        .sql(version: 14, name: "gateway_steps", bundledSQL("0014_gateway_steps")),
     ]
 
     /// Version 2: the GB/T 2260 regions from the bundled catalogue.

@@ -32,8 +32,9 @@ import Testing
             SELECT '\(gtin)', 'SN' || lpad(n::text, 3, '0'), s.id, '2026-03-01 08:00+00' FROM shipments s, generate_series(1, 100) n WHERE s.code = 'S1';
         INSERT INTO serial_bindings (gtin, serial, shipment_id, bound_at)
             SELECT '\(gtin)', 'EX001', id, '2020-03-01 08:00+00' FROM shipments WHERE code = 'S2';
-        INSERT INTO gateways (id, code, name, kind, secret, owner_distributor_id)
-            SELECT g, 'GW' || g, 'Gateway ' || g, 'warehouse_pda', '\\x000102030405060708090a0b0c0d0e0f', id
+        INSERT INTO gateways (id, code, name, kind, steps, secret, owner_distributor_id)
+            SELECT g, 'GW' || g, 'Gateway ' || g, 'warehouse_pda', '{ship,receive,sell,activate,inspect,return}',
+                   '\\x000102030405060708090a0b0c0d0e0f', id
             FROM distributors, (VALUES (5), (6), (7)) AS v(g) WHERE code = 'HQ';
         """
 

@@ -31,8 +31,9 @@ import Testing
             SELECT 'S1', h.id, d.id, '2026-03-01 08:00+00' FROM distributors h, distributors d WHERE h.code = 'HQ' AND d.code = 'DEALER';
         INSERT INTO serial_bindings (gtin, serial, shipment_id, bound_at)
             SELECT '\(gtin)', 'SN' || lpad(n::text, 3, '0'), s.id, '2026-03-01 08:00+00' FROM shipments s, generate_series(1, 100) n WHERE s.code = 'S1';
-        INSERT INTO gateways (id, code, name, kind, secret, owner_distributor_id)
-            SELECT \(gateway), 'GW5', 'Gateway 5', 'store_pos', '\\x000102030405060708090a0b0c0d0e0f', id FROM distributors WHERE code = 'HQ';
+        INSERT INTO gateways (id, code, name, kind, steps, secret, owner_distributor_id)
+            SELECT \(gateway), 'GW5', 'Gateway 5', 'warehouse_pda', '{ship,receive,sell,activate,inspect,return}',
+                   '\\x000102030405060708090a0b0c0d0e0f', id FROM distributors WHERE code = 'HQ';
         """
 
     static let frameOne = """
