@@ -8,32 +8,53 @@ extension SerialIndex {
         prefix: some Collection<UInt8>,
         to binding: SerialBinding
     ) throws(IndexError) -> SerialBinding? {
+        var replaced: SerialBinding?
+        for shard in shards.indices {
+            replaced = try bindRange(gtin: gtin, prefix: prefix, to: binding, inShard: shard)
+        }
+        return replaced
+    }
+
+    /// Binds a range in one shard's copy only: for the owner of that shard, which may not touch the
+    /// others (a range is copied into every shard so that each answers its serials alone).
+    @discardableResult
+    public func bindRange(
+        gtin: UInt64,
+        prefix: some Collection<UInt8>,
+        to binding: SerialBinding,
+        inShard number: Int
+    ) throws(IndexError) -> SerialBinding? {
         let key = try IndexKey.range(gtin: gtin, prefix: prefix)
         var flagged = binding
         flagged.flags.insert(.fromRange)
-        var replaced: SerialBinding?
-        for shard in shards {
-            let old = try key.withBytes { bytes, count throws(IndexError) in
-                try shard.tree.insert(bytes, count, flagged)
-            }
-            if old == nil { shard.rangeCount += 1 }
-            replaced = old
-        }
-        return replaced
+        let shard = shards[number]
+        let old = try key.withBytes { bytes, count throws(IndexError) in try shard.tree.insert(bytes, count, flagged) }
+        if old == nil { shard.rangeCount += 1 }
+        return old
     }
 
     /// Removes a range. Returns its binding.
     @discardableResult
     public func unbindRange(gtin: UInt64, prefix: some Collection<UInt8>) throws(IndexError) -> SerialBinding? {
-        let key = try IndexKey.range(gtin: gtin, prefix: prefix)
         var removed: SerialBinding?
-        for shard in shards {
-            if let old = key.withBytes({ shard.tree.remove($0, $1) }) {
-                shard.rangeCount -= 1
-                removed = old
-            }
+        for shard in shards.indices {
+            if let old = try unbindRange(gtin: gtin, prefix: prefix, inShard: shard) { removed = old }
         }
         return removed
+    }
+
+    /// Removes a range from one shard's copy only (see ``bindRange(gtin:prefix:to:inShard:)``).
+    @discardableResult
+    public func unbindRange(
+        gtin: UInt64,
+        prefix: some Collection<UInt8>,
+        inShard number: Int
+    ) throws(IndexError) -> SerialBinding? {
+        let key = try IndexKey.range(gtin: gtin, prefix: prefix)
+        let shard = shards[number]
+        guard let old = key.withBytes({ shard.tree.remove($0, $1) }) else { return nil }
+        shard.rangeCount -= 1
+        return old
     }
 
     /// Calls `body` with every binding of `gtin` in serial order: serials and ranges (a range's key

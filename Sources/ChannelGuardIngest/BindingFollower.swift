@@ -2,19 +2,26 @@ import ChannelGuardIndex
 import ChannelGuardStore
 import Foundation
 import Logging
+import NIOCore
 import Synchronization
 
 /// Brings binding changes made by anything else (the API, `demo-data`, another node) into the
-/// running serial index: listens for `channelguard_bindings`, reads the keys each change touched
-/// (`binding_change_keys`), resolves their current owners, and has each pipeline shard apply its
-/// own keys on its own loop (rebinding keeps a serial's scan state). Checked at least once a
-/// second, so a missed notification is caught up.
+/// running serial index, whatever their size: listens for `channelguard_bindings`, reads the keys
+/// the changes touched (`binding_change_keys`) a page at a time, resolves each key's current row
+/// (serial, printed run, carton, or every binding a shipment carried), and has each pipeline shard
+/// apply its own updates on its own loop in slices, between the parts it checks — ingest never
+/// stops while a truck of 100,000 units is applied. Rebinding keeps a serial's scan state. Checked
+/// at least once a second, so a missed notification is caught up.
 ///
-/// Changes recorded without keys — bulk loads, truncations, cartons and printed runs — are not
-/// applied one by one: the index is marked stale, its snapshot keeps the older watermark, and the
-/// next start rebuilds it.
+/// Change ids and key ids are handed out in commit order (migration 15), so reading every change
+/// after the last one applied misses none. Only a TRUNCATE records no keys: the index is marked
+/// stale, its snapshot keeps the older watermark, and the next start rebuilds it.
 final class BindingFollower: Sendable {
     static let channel = "channelguard_bindings"
+    /// Keys read per query.
+    static let pageSize = 10_000
+    /// Updates a shard applies in one task on its loop (a millisecond or so).
+    static let sliceSize = 2_000
 
     private let url: DatabaseURL
     private let index: SerialIndex
@@ -25,6 +32,10 @@ final class BindingFollower: Sendable {
     /// The first change that needs a rebuild; 0 when none.
     let staleFrom = Atomic<Int64>(0)
     private let loadedAt: Int64
+    /// When keys were last pruned (monotonic nanoseconds; 0: not yet).
+    private let lastPrune = Atomic<UInt64>(0)
+    /// How long change keys are kept for nodes that fall behind.
+    static let keyRetention = "1 day"
 
     init(url: DatabaseURL, index: SerialIndex, shards: [PipelineShard], watermark: UInt64, logger: Logger) {
         self.url = url
@@ -52,68 +63,116 @@ final class BindingFollower: Sendable {
     func catchUp(_ connection: LibPQConnection) throws {
         let from = applied.load(ordering: .relaxed)
         let changes = try connection.execute(
-            """
-            SELECT c.seq, c.table_name, EXISTS (SELECT 1 FROM binding_change_keys k WHERE k.seq = c.seq)
-            FROM binding_changes c WHERE c.seq > $1::bigint ORDER BY c.seq
-            """,
+            "SELECT seq, table_name FROM binding_changes WHERE seq > $1::bigint ORDER BY seq",
             ["\(from)"]
         )
+        defer { pruneKeys(connection) }
         guard let last = changes.last.flatMap({ Int64($0[0] ?? "") }) else { return }
-        for change in changes where change[2] != "t" {
-            // No keys: a bulk load, a truncation, cartons or printed runs.
+        let horizon =
+            Int64(try connection.execute("SELECT pruned_through FROM binding_change_horizon")[0][0] ?? "0") ?? 0
+        if from < horizon, staleFrom.load(ordering: .relaxed) == 0 {
+            staleFrom.store(from + 1, ordering: .relaxed)
+            logger.warning(
+                "binding changes were pruned before this node applied them: the serial index is rebuilt at the next start",
+                metadata: ["applied": "\(from)", "pruned_through": "\(horizon)"]
+            )
+        }
+        for change in changes where change[1]?.hasSuffix(":truncate") == true {
             if staleFrom.load(ordering: .relaxed) == 0, let seq = Int64(change[0] ?? "") {
                 staleFrom.store(seq, ordering: .relaxed)
                 logger.warning(
-                    "a binding change without keys (\(change[1] ?? "?")): the serial index is rebuilt at the next start",
+                    "a binding table was truncated (\(change[1] ?? "?")): the serial index is rebuilt at the next start",
                     metadata: ["seq": "\(seq)"]
                 )
             }
         }
-        let rows = try connection.execute(
-            """
-            SELECT k.gtin, k.serial, s.to_distributor_id, b.shipment_id, (extract(epoch FROM b.bound_at) * 1000)::bigint
-            FROM (SELECT DISTINCT gtin, serial FROM binding_change_keys
-                  WHERE seq > $1::bigint AND seq <= $2::bigint AND serial IS NOT NULL) k
-            LEFT JOIN serial_bindings b ON b.gtin = k.gtin AND b.serial = k.serial
-            LEFT JOIN shipments s ON s.id = b.shipment_id
-            UNION ALL
-            SELECT b.gtin, b.serial, s.to_distributor_id, b.shipment_id, (extract(epoch FROM b.bound_at) * 1000)::bigint
-            FROM (SELECT DISTINCT shipment_id FROM binding_change_keys
-                  WHERE seq > $1::bigint AND seq <= $2::bigint AND shipment_id IS NOT NULL) k
-            JOIN serial_bindings b ON b.shipment_id = k.shipment_id
-            JOIN shipments s ON s.id = b.shipment_id
-            """,
-            ["\(from)", "\(last)"]
-        )
-        var perShard = [[(IndexKey, SerialBinding?)]](repeating: [], count: shards.count)
-        for row in rows {
-            guard let gtin = UInt64(row[0] ?? ""), let serial = row[1],
-                let key = try? IndexKey(gtin: gtin, serial: Array(serial.utf8))
-            else { continue }
-            var binding: SerialBinding?
-            if let owner = Int64(row[2] ?? ""), let shipment = Int64(row[3] ?? ""), let boundAt = Int64(row[4] ?? "") {
-                binding = try? SerialBinding(distributor: owner, shipment: shipment, boundAt: boundAt)
+        var cursor: Int64 = 0
+        while true {
+            let page = try BindingRows.page(
+                from: from,
+                through: last,
+                after: cursor,
+                size: Self.pageSize,
+                connection: connection
+            )
+            cursor = page.last
+            try apply(page.updates)
+            for shipment in page.shipments {
+                try BindingRows.eachPage(ofShipment: shipment, size: Self.pageSize, connection: connection) {
+                    try apply($0)
+                }
             }
-            perShard[index.shardNumber(key)].append((key, binding))
-        }
-        let index = index
-        for (shard, updates) in zip(shards, perShard) where !updates.isEmpty {
-            let box = UncheckedBox(updates)
-            try shard.submit { Self.apply(box.value, to: index) }.wait()
+            if page.keys < Self.pageSize { break }
         }
         applied.store(last, ordering: .relaxed)
     }
 
-    /// Runs on the shard's loop: bind, rebind (scan state kept) or unbind each key.
-    static func apply(_ updates: [(IndexKey, SerialBinding?)], to index: SerialIndex) {
-        for (key, binding) in updates {
-            if let binding {
-                if !index.rebind(key, to: binding) { _ = try? index.bind(key, to: binding) }
-            } else if let match = index.lookup(key), match.source == .serial,
-                match.binding.shipment != SerialBinding.scanShipment
-            {
-                // Unbound in the database; a unit bound by a ship scan keeps its binding.
-                index.unbind(key)
+    /// Prunes change keys older than ``keyRetention``, at most once an hour.
+    private func pruneKeys(_ connection: LibPQConnection) {
+        let now = Monotonic.now()
+        let previous = lastPrune.load(ordering: .relaxed)
+        guard previous == 0 || now &- previous > 3_600_000_000_000 else { return }
+        lastPrune.store(now, ordering: .relaxed)
+        do {
+            let removed = try connection.execute("SELECT prune_binding_change_keys('\(Self.keyRetention)')")
+            if let count = removed.first?.first ?? nil, count != "0" {
+                logger.info("binding change keys pruned", metadata: ["rows": "\(count)"])
+            }
+        } catch {
+            logger.warning("could not prune binding change keys", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Hands each shard its updates, a slice per task on its loop, and waits for all of them.
+    private func apply(_ updates: [BindingRows.Update]) throws {
+        guard !updates.isEmpty else { return }
+        var perShard = [[BindingRows.Update]](repeating: [], count: shards.count)
+        for update in updates {
+            switch update {
+            case .range:
+                // A range is copied into every shard; each shard's owner writes its own copy.
+                for shard in perShard.indices { perShard[shard].append(update) }
+            case .serial(let key, _), .carton(let key, _):
+                perShard[index.shardNumber(key)].append(update)
+            case .contents(_, let carton, _):
+                perShard[index.shardNumber(carton)].append(update)
+            }
+        }
+        let index = index
+        var pending: [EventLoopFuture<Void>] = []
+        for (number, (shard, updates)) in zip(shards, perShard).enumerated() {
+            for start in stride(from: 0, to: updates.count, by: Self.sliceSize) {
+                let slice = Array(updates[start..<min(start + Self.sliceSize, updates.count)])
+                pending.append(shard.submit { Self.apply(slice, to: index, shard: number) })
+            }
+        }
+        for future in pending { try future.wait() }
+    }
+
+    /// Runs on shard `shard`'s loop: bind, rebind (scan state kept) or unbind each key.
+    static func apply(_ updates: [BindingRows.Update], to index: SerialIndex, shard: Int) {
+        for update in updates {
+            switch update {
+            case .serial(let key, let binding), .carton(let key, let binding):
+                if let binding {
+                    if !index.rebind(key, to: binding) { _ = try? index.bind(key, to: binding) }
+                } else if let match = index.lookup(key), match.source != .range,
+                    match.binding.shipment != SerialBinding.scanShipment
+                {
+                    // Unbound in the database; a unit bound by a ship scan keeps its binding.
+                    index.unbind(key)
+                }
+            case .range(let gtin, let prefix, let binding):
+                if let binding {
+                    _ = try? index.bindRange(gtin: gtin, prefix: prefix, to: binding, inShard: shard)
+                } else {
+                    _ = try? index.unbindRange(gtin: gtin, prefix: prefix, inShard: shard)
+                }
+            case .contents(let sscc, _, let unit):
+                // Membership only (the unit's own binding comes with its own row). A unit moved out
+                // of a carton keeps its old entry until the next rebuild; nothing on the scan path
+                // reads a carton's contents.
+                try? index.addToCarton(sscc: sscc, unit: unit)
             }
         }
     }

@@ -45,6 +45,7 @@ public struct Migration: Sendable {
         .sql(version: 12, name: "gtin14_arithmetic_check", bundledSQL("0012_gtin14_arithmetic_check")),
         .sql(version: 13, name: "detection_rules", bundledSQL("0013_detection_rules")),
         .sql(version: 14, name: "gateway_steps", bundledSQL("0014_gateway_steps")),
+        .sql(version: 15, name: "binding_changes_in_commit_order", bundledSQL("0015_binding_changes_in_commit_order")),
     ]
 
     /// Version 2: the GB/T 2260 regions from the bundled catalogue.
