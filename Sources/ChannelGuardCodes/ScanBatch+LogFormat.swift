@@ -143,6 +143,10 @@ extension ScanBatch {
         guard bytes[4] == UInt8(ScanLogFormat.version) else {
             throw ScanLogFormat.Malformed(offset: 4, reason: "format version \(bytes[4]); this build reads 1")
         }
+        // Reserved, written as zero: a payload must read back as exactly what was written.
+        if let reserved = (5..<8).first(where: { bytes[$0] != 0 }) {
+            throw ScanLogFormat.Malformed(offset: reserved, reason: "reserved header byte is not zero")
+        }
         reader.offset = 8
         let n = Int(try reader.read(UInt32.self))
         let textBytes = Int(try reader.read(UInt32.self))

@@ -244,5 +244,12 @@ import Testing
         var badStep = payload
         badStep[16] = 9
         #expect(throws: ScanLogFormat.Malformed.self) { try ScanBatch.fromLogPayload(badStep) }
+        // The reserved header bytes are written as zero; anything else is not a payload this
+        // writer made (it would not re-encode to itself).
+        for reserved in 5..<8 {
+            var marked = payload
+            marked[reserved] = 1
+            #expect(throws: ScanLogFormat.Malformed.self) { try ScanBatch.fromLogPayload(marked) }
+        }
     }
 }
