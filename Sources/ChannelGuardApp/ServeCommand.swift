@@ -63,6 +63,12 @@ struct ServeCommand: AsyncParsableCommand {
     var snapshot: String?
 
     @Option(
+        name: .customLong("checkpoint-seconds"),
+        help: "Checkpoint the index and its scan state to the snapshot this often (a crash replays at most this much)."
+    )
+    var checkpointSeconds = 60
+
+    @Option(
         help:
             "Directory of the shards' spool files, used while the database is unavailable (default: spool/ in the data directory)."
     )
@@ -94,6 +100,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard (1...64).contains(shards) else { throw ValidationError("--shards must be 1–64") }
         guard (1...64).contains(udpSockets) else { throw ValidationError("--udp-sockets must be 1–64") }
         guard flushMilliseconds >= 1 else { throw ValidationError("--flush-ms must be at least 1") }
+        guard checkpointSeconds >= 1 else { throw ValidationError("--checkpoint-seconds must be at least 1") }
         for network in openNetworks where IPv4Network(network) == nil {
             throw ValidationError("--open-network '\(network)' is not an IPv4 CIDR network such as 127.0.0.0/8")
         }
@@ -109,6 +116,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.pipeline.shards = shards
         configuration.pipeline.flushIntervalNanoseconds = UInt64(flushMilliseconds) * 1_000_000
         configuration.snapshotPath = snapshot
+        configuration.checkpointInterval = .seconds(checkpointSeconds)
         configuration.spoolDirectory = spool
         return configuration
     }

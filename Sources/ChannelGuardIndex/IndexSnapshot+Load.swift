@@ -26,12 +26,13 @@ extension IndexSnapshot {
         guard fstat(descriptor, &status) == 0 else { throw ioError("stat", path) }
         let fileSize = Int(status.st_size)
         var reader = Reader(descriptor: descriptor, path: path)
-        let header = try readHeader(&reader)
+        var header = try readHeader(&reader)
         let index = try SerialIndex(shardCount: header.shardCount)
         var pendingChecks: [(IndexShard, Int, Int)] = []
         for (number, shard) in index.shards.enumerated() {
-            let shardHeader = try reader.readArray(shardHeaderSize)
+            let shardHeader = try reader.readArray(shardHeaderSize(format: header.format))
             let fields = shardHeader.withUnsafeBytes { bytes in (0..<7).map { size(get(bytes, $0 * 8)) } }
+            if header.format >= 3 { header.logPositions.append(shardHeader.withUnsafeBytes { get($0, 56) }) }
             guard let count = fields[0], let ranges = fields[1] else {
                 throw IndexError(.snapshotStructure, "shard \(number) claims an impossible key or range count")
             }
@@ -109,12 +110,11 @@ extension IndexSnapshot {
                     throw IndexError(.snapshotNotASnapshot, "\(reader.path) does not start with the snapshot magic")
                 }
                 let versions = get(buffer, 8)
-                guard UInt32(truncatingIfNeeded: versions) == formatVersion,
-                    UInt32(versions >> 32) == keyEncodingVersion
-                else {
+                let format = UInt32(truncatingIfNeeded: versions)
+                guard (2...formatVersion).contains(format), UInt32(versions >> 32) == keyEncodingVersion else {
                     throw IndexError(
                         .snapshotVersion,
-                        "format \(UInt32(truncatingIfNeeded: versions)) keys \(versions >> 32); this build reads format \(formatVersion) keys \(keyEncodingVersion)"
+                        "format \(format) keys \(versions >> 32); this build reads formats 2–\(formatVersion) keys \(keyEncodingVersion)"
                     )
                 }
                 let shards = get(buffer, 16)
@@ -127,7 +127,8 @@ extension IndexSnapshot {
                     watermark: get(buffer, 24),
                     createdAt: Int64(bitPattern: get(buffer, 32)),
                     keyCount: keys,
-                    database: UInt128(get(buffer, 48)) | UInt128(get(buffer, 56)) << 64
+                    database: UInt128(get(buffer, 48)) | UInt128(get(buffer, 56)) << 64,
+                    format: format
                 )
             }
         }

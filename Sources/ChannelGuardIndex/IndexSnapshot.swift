@@ -13,8 +13,9 @@ import Darwin
 /// - header, 64 bytes: magic `CGINDEX1`, format version, key encoding version, shard count, the
 ///   source watermark (the bindings' change sequence the index reflects), creation time (ms since
 ///   1970), key count, the source database's identity (128 bits);
-/// - per shard: key count, range count, the tree's root and free lists, the bytes used in each of
-///   its five arenas, then those bytes;
+/// - per shard: key count, range count, the bytes used in each of its five arenas, its log position
+///   (the last stored batch whose scans its state reflects, all ones when unknown), then the tree's root,
+///   free lists and generation, and the arenas' bytes;
 /// - trailer, 24 bytes: CRC-32C of everything before it, the file length, magic `CGINDEND`.
 ///
 /// Written atomically: to a temporary file beside the target, `fsync`, `rename`, `fsync` of the
@@ -22,10 +23,13 @@ import Darwin
 /// impossible tree is refused with a specific ``IndexError``; it is never partly trusted.
 public enum IndexSnapshot {
     static let magic: UInt64 = 0x3158_4544_4E49_4743  // "CGINDEX1"
-    /// 2: the header carries the source database's identity.
-    public static let formatVersion: UInt32 = 2
+    /// 2: the header carries the source database's identity. 3: each shard carries its log
+    /// position. Format 2 is still read (without positions).
+    public static let formatVersion: UInt32 = 3
     /// Version of the key bytes and value packing (``IndexKey``, ``SerialBinding``, ``LeafCodec``).
     public static let keyEncodingVersion: UInt32 = 1
+    /// A shard's log position when none is known (written for an empty `logPositions`).
+    public static let unknownPosition = UInt64.max
     static let headerSize = 64
     static let trailerSize = 24
     static let trailerMagic: UInt64 = 0x444E_4558_4449_4743  // "CGIDXEND"
@@ -42,6 +46,12 @@ public enum IndexSnapshot {
         /// watermark means nothing in another database, where the same sequence can describe
         /// different bindings.
         public var database: UInt128
+        /// Per shard, the id of the last batch of the event log (this node's, that shard's) whose
+        /// scans the shard's state reflects: batches after it are replayed at start. Empty for a
+        /// format 2 file; ``IndexSnapshot/unknownPosition`` for a shard whose position is unknown.
+        public var logPositions: [UInt64] = []
+        /// The format the file was written in.
+        public var format: UInt32 = IndexSnapshot.formatVersion
     }
 
     // MARK: Writing
@@ -54,7 +64,8 @@ public enum IndexSnapshot {
         to path: String,
         watermark: UInt64,
         createdAt: Int64,
-        database: UInt128 = 0
+        database: UInt128 = 0,
+        logPositions: [UInt64] = []
     ) throws(IndexError) -> Int {
         let temporary = path + ".tmp-\(getpid())"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
@@ -71,14 +82,15 @@ public enum IndexSnapshot {
             put(&header, 48, UInt64(truncatingIfNeeded: database))
             put(&header, 56, UInt64(truncatingIfNeeded: database >> 64))
             try writer.write(header)
-            for shard in index.shards {
+            for (number, shard) in index.shards.enumerated() {
                 let tree = shard.tree
-                var shardHeader = [UInt8](repeating: 0, count: shardHeaderSize)
+                var shardHeader = [UInt8](repeating: 0, count: shardHeaderSize(format: formatVersion))
                 put(&shardHeader, 0, UInt64(tree.count))
                 put(&shardHeader, 8, UInt64(shard.rangeCount))
                 for (position, arena) in tree.allArenas.enumerated() {
                     put(&shardHeader, 16 + position * 8, UInt64(arena.used))
                 }
+                put(&shardHeader, 56, number < logPositions.count ? logPositions[number] : unknownPosition)
                 try writer.write(shardHeader)
                 try writer.write(UnsafeRawBufferPointer(start: tree.meta, count: RadixTree.metaCount * 4))
                 for arena in tree.allArenas {
@@ -105,7 +117,8 @@ public enum IndexSnapshot {
         return writer.written
     }
 
-    static let shardHeaderSize = 16 + 5 * 8
+    /// Key and range counts, five arena sizes, and (format 3) the log position.
+    static func shardHeaderSize(format: UInt32) -> Int { format >= 3 ? 16 + 5 * 8 + 8 : 16 + 5 * 8 }
 
     struct Writer {
         let descriptor: Int32

@@ -32,6 +32,10 @@ public final class SerialIndex: @unchecked Sendable {
         self.shards = shards
     }
 
+    init(shards: [IndexShard]) {
+        self.shards = shards
+    }
+
     /// Rewrites every shard into fresh arenas without free slots (see ``RadixTree/compacted()``).
     /// Worth doing after a bulk load; needs the memory of the largest shard once more while it runs.
     public func compact() throws(IndexError) {

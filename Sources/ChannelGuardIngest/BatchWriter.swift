@@ -1,6 +1,7 @@
 import ChannelGuardCodes
 import ChannelGuardStore
 import Logging
+import NIOCore
 import NIOPosix
 import Synchronization
 
@@ -48,6 +49,8 @@ public final class BatchWriter: Sendable {
     private let state: Mutex<State>
     private let onCommit: @Sendable (Acks, Commit) -> Void
     private let onLost = Mutex<LostHandler?>(nil)
+    /// The id of the last batch this writer committed (or the position it started from).
+    private let lastBatch = Atomic<Int64>(0)
 
     /// A record spooled in this run: where it ends, who waits for it, the frames it holds.
     private struct Spooled {
@@ -96,6 +99,23 @@ public final class BatchWriter: Sendable {
         state = Mutex(State(spool: spool))
         pool = NIOThreadPool(numberOfThreads: 1)
         pool.start()
+    }
+
+    /// The id of the last batch committed, or the position given at start if none since.
+    public var lastBatchID: Int64 { lastBatch.load(ordering: .relaxed) }
+
+    /// Where the shard's log stood at start (the last batch its state reflects).
+    public func start(at position: Int64) {
+        lastBatch.store(max(lastBatch.load(ordering: .relaxed), position), ordering: .relaxed)
+    }
+
+    /// The log position of everything submitted so far: queued behind every job submitted before
+    /// it, it answers the last batch id once they have committed — `nil` while anything waits in
+    /// the spool (its batches are not stored yet) or when the writer is stopping.
+    public func checkpointPosition(on loop: any EventLoop) -> EventLoopFuture<Int64?> {
+        pool.runIfActive(eventLoop: loop) { [self] in
+            state.withLock { $0.spool?.isEmpty ?? true } ? lastBatch.load(ordering: .relaxed) : nil
+        }
     }
 
     /// Where jobs taken and then not stored are reported (the shard forgets their frames).
@@ -254,6 +274,7 @@ public final class BatchWriter: Sendable {
     }
 
     private func report(_ id: Int64, _ batch: StoredBatch, acks: Acks, arrival: UInt64, started: UInt64) {
+        if id > 0 { lastBatch.store(id, ordering: .relaxed) }
         let now = Monotonic.now()
         onCommit(
             acks,

@@ -63,6 +63,9 @@ public struct IngestConfiguration: Sendable {
     public var spoolDirectory: String?
     /// This node's name in `scan_batches.node`.
     public var node = "ingest"
+    /// How often the index and its scan state are checkpointed to the snapshot (with a snapshot
+    /// path): a crash replays at most this much of the event log at the next start.
+    public var checkpointInterval: Duration = .seconds(60)
 
     public init() {}
 }

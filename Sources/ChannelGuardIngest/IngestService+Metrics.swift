@@ -89,6 +89,12 @@ extension IngestService {
             [("", stats.unknownRegions.count)]
         )
         metric("channelguard_flushes_total", "counter", "Batches committed.", [("", stats.flushes.count)])
+        metric(
+            "channelguard_checkpoints_total",
+            "counter",
+            "Checkpoints of the index and its scan state written to the snapshot.",
+            [("", stats.checkpoints.count)]
+        )
         out += stats.flushDuration.prometheusText(
             name: "channelguard_flush_duration_seconds",
             help: "Encoding, compressing and committing one batch."

@@ -94,9 +94,9 @@ public final class IngestService: Service, Sendable {
             for problem in skipped.prefix(10) {
                 logger.warning("reference row skipped", metadata: ["row": "\(problem)"])
             }
-            return UncheckedBox((index, outcome.watermark, outcome.database, reference))
+            return UncheckedBox((index, outcome.watermark, outcome.database, reference, outcome.logPositions))
         }
-        let (index, watermark, database, referenceData) = loaded.value
+        let (index, watermark, database, referenceData, logPositions) = loaded.value
         let reference = ReferenceDataStore(referenceData)
         // One event loop per shard, shared with the listeners: the events a read brings for the
         // shard of its own loop are checked in place, and only the others cross to another thread.
@@ -183,6 +183,23 @@ public final class IngestService: Service, Sendable {
             shard.announcer = announcer
             shards.append(shard)
         }
+        // The scan state as the log left it, then a checkpoint of it before anything new arrives.
+        let reached = try await replayLog(shards: shards, positions: logPositions, logger: logger)
+        for (writer, position) in zip(writers, reached) { writer.start(at: position) }
+        if let path = snapshotPath {
+            do {
+                _ = try await checkpoint(
+                    index: index,
+                    shards: shards,
+                    writers: writers,
+                    watermark: watermark,
+                    path: path,
+                    database: database
+                )
+            } catch {
+                logger.error("could not write the first checkpoint", metadata: ["error": "\(error)"])
+            }
+        }
         let timers = shards.map { shard in
             shard.loop.scheduleRepeatedTask(initialDelay: .milliseconds(2), delay: .milliseconds(2)) { _ in shard.tick()
             }
@@ -205,6 +222,19 @@ public final class IngestService: Service, Sendable {
         let bindings = BindingFollower(url: url, index: index, shards: shards, watermark: watermark, logger: logger)
         let bindingListener = bindings.start()
         bindingFollower.withLock { $0 = bindings }
+        let (everyShard, everyWriter) = (shards, writers)
+        let checkpointer = snapshotPath.map { path in
+            Task {
+                await checkpointEvery(
+                    index: index,
+                    shards: everyShard,
+                    writers: everyWriter,
+                    bindings: bindings,
+                    path: path,
+                    database: database
+                )
+            }
+        }
         let folder = Task { await foldRollups(until: { Task.isCancelled }) }
         let incidentFolder = Task { await foldIncidents(until: { Task.isCancelled }) }
         await withGracefulShutdownHandler {
@@ -215,6 +245,8 @@ public final class IngestService: Service, Sendable {
         }
         referenceListener.stop()
         bindingListener.stop()
+        checkpointer?.cancel()
+        _ = await checkpointer?.value
 
         // Stop taking events, then store everything taken.
         for channel in listeners.channels { try? await channel.close() }
@@ -241,7 +273,8 @@ public final class IngestService: Service, Sendable {
                         to: path,
                         watermark: bindings.snapshotWatermark,
                         createdAt: Monotonic.wallMilliseconds(),
-                        database: database
+                        database: database,
+                        logPositions: writers.map { UInt64(max(0, $0.lastBatchID)) }
                     )
                 } catch {
                     logger.error("could not write the index snapshot at shutdown", metadata: ["error": "\(error)"])

@@ -45,6 +45,9 @@ public final class PipelineShard: @unchecked Sendable {
     @exclusivity(unchecked) private var parties = PartyMemo()
     /// Whether a scan of the part being checked has added a key to the index.
     @exclusivity(unchecked) private var boundKeys = false
+    /// While the event log is replayed at start: scans change the index's state and nothing else
+    /// (no alerts, rollups, counters; they were raised and stored the first time).
+    @exclusivity(unchecked) private var muted = false
 
     init(
         number: Int,
@@ -143,6 +146,27 @@ public final class PipelineShard: @unchecked Sendable {
             matches.withUnsafeMutableBufferPointer { matches in
                 places.withUnsafeMutableBufferPointer { index.lookup(keys, into: matches, places: $0) }
             }
+        }
+    }
+
+    /// Applies a stored batch's scans to the index's state, as when they first arrived, raising and
+    /// storing nothing: the event log replayed at start, after the snapshot's position.
+    func replay(_ batch: ScanBatch, gateways: [UInt32]) {
+        guard batch.count > 0, gateways.count == batch.count else { return }
+        muted = true
+        defer {
+            muted = false
+            job = FlushJob(shard: number)
+            job.rollups = RollupCells()
+        }
+        boundKeys = false
+        index.lookup(batch, keys: &keys, into: &matches, places: &places)
+        var start = 0
+        while start < batch.count {
+            var end = start + 1
+            while end < batch.count, gateways[end] == gateways[start] { end += 1 }
+            check(batch, start..<end, gateway: gateways[start])
+            start = end
         }
     }
 
@@ -291,6 +315,7 @@ public final class PipelineShard: @unchecked Sendable {
         }
         cells.withUnsafeBufferPointer { job.rollups.addOne(each: $0) }
         cells.removeAll(keepingCapacity: true)
+        guard !muted else { return }
         stats.unknownRegions.add(unknownRegions)
         stats.shipsWithoutParty.add(shipsWithoutParty)
         stats.rejected.add(AlertRule.unauthorisedBinding.rawValue, refused)
@@ -370,6 +395,7 @@ public final class PipelineShard: @unchecked Sendable {
         _ event: Int,
         _ gateway: UInt32
     ) {
+        guard !muted else { return }
         var alert = ScanAlert(
             rule: finding.rule,
             severity: finding.severity,

@@ -43,6 +43,8 @@ public final class PipelineStats: Sendable {
     /// Ship scans without a known party (stored, bind nothing).
     public let shipsWithoutParty = Counter()
     public let flushes = Counter()
+    /// Checkpoints of the index and its scan state written.
+    public let checkpoints = Counter()
     public let payloadBytes = Counter()
     public let rawBytes = Counter()
     /// Per batch: encoding, compressing and committing it.

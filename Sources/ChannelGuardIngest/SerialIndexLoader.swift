@@ -14,6 +14,11 @@ import Glibc
 /// foreign, stale or differently sharded snapshot is reported with its reason and replaced, never
 /// partly trusted. (Two databases loaded alike reach the same watermark: without the identity, a
 /// daemon once loaded a neighbour's snapshot, bindings and last sightings included.)
+///
+/// A snapshot that is sound but stale (bindings changed since it was written) still holds the scan
+/// state the tables do not: after the rebuild, every serial still bound takes its sales,
+/// activations and last sighting from it (``SerialIndex/carryScanState(from:)``), and its log
+/// positions say from where the event log is replayed.
 public struct SerialIndexLoader: Sendable {
     /// Where the snapshot lives; `nil` to always rebuild and write none.
     public var snapshotPath: String?
@@ -39,6 +44,11 @@ public struct SerialIndexLoader: Sendable {
         public var rebuild: SerialIndexRebuild.Report?
         /// Why a fresh snapshot could not be written (the index is still good).
         public var saveProblem: IndexError?
+        /// Per shard, the last batch of the event log whose scans the index's scan state reflects
+        /// (``IndexSnapshot/Header/logPositions``); empty when no snapshot told.
+        public var logPositions: [UInt64] = []
+        /// Entries whose scan state was carried from a stale snapshot into the rebuilt index.
+        public var stateCarried = 0
     }
 
     public func load(_ connection: LibPQConnection, logger: Logger) throws -> (SerialIndex, Outcome) {
@@ -56,19 +66,19 @@ public struct SerialIndexLoader: Sendable {
                         "snapshot was built from database \(String(header.database, radix: 16)); this is \(String(database, radix: 16))"
                     )
                 }
-                guard header.watermark == watermark else {
-                    throw IndexError(
-                        .snapshotStale,
-                        "snapshot reflects change \(header.watermark); the database is at \(watermark)"
-                    )
-                }
                 guard header.shardCount == shardCount else {
                     throw IndexError(
                         .snapshotShape,
                         "snapshot has \(header.shardCount) shards; \(shardCount) are configured"
                     )
                 }
-                let (index, _) = try IndexSnapshot.load(from: path)
+                guard header.watermark == watermark else {
+                    throw IndexError(
+                        .snapshotStale,
+                        "snapshot reflects change \(header.watermark); the database is at \(watermark)"
+                    )
+                }
+                let (index, loaded) = try IndexSnapshot.load(from: path)
                 let outcome = Outcome(
                     source: .snapshot,
                     snapshotProblem: nil,
@@ -77,7 +87,8 @@ public struct SerialIndexLoader: Sendable {
                     keys: index.count,
                     seconds: Self.seconds(clock.now - started),
                     rebuild: nil,
-                    saveProblem: nil
+                    saveProblem: nil,
+                    logPositions: loaded.logPositions
                 )
                 logger.info(
                     "serial index loaded from snapshot",
@@ -99,6 +110,24 @@ public struct SerialIndexLoader: Sendable {
                 metadata: ["rows": "\(report.rejectedRows)", "first": "\(report.rejections.first ?? "")"]
             )
         }
+        var positions: [UInt64] = []
+        var carried = 0
+        if let path = snapshotPath, problem?.code == .snapshotStale {
+            do throws(IndexError) {
+                let (older, header) = try IndexSnapshot.load(from: path)
+                carried = try index.carryScanState(from: older)
+                positions = header.logPositions
+                logger.info(
+                    "scan state carried from the stale snapshot into the rebuilt index",
+                    metadata: ["entries": "\(carried)"]
+                )
+            } catch {
+                logger.warning(
+                    "the stale snapshot's scan state could not be carried over",
+                    metadata: ["reason": "\(error.code)", "detail": "\(error.message)"]
+                )
+            }
+        }
         var saveProblem: IndexError?
         if let path = snapshotPath {
             do throws(IndexError) {
@@ -107,7 +136,8 @@ public struct SerialIndexLoader: Sendable {
                     to: path,
                     watermark: report.watermark,
                     createdAt: Monotonic.wallMilliseconds(),
-                    database: database
+                    database: database,
+                    logPositions: positions
                 )
             } catch {
                 saveProblem = error
@@ -122,7 +152,9 @@ public struct SerialIndexLoader: Sendable {
             keys: index.count,
             seconds: Self.seconds(clock.now - started),
             rebuild: report,
-            saveProblem: saveProblem
+            saveProblem: saveProblem,
+            logPositions: positions,
+            stateCarried: carried
         )
         logger.info(
             "serial index rebuilt from the database",

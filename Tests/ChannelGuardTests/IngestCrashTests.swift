@@ -121,4 +121,68 @@ import Glibc
         #expect(stored.count == sequences.count, "\(sequences.count - stored.count) events stored twice")
         #expect(sent.subtracting(stored).isEmpty, "\(sent.subtracting(stored).count) events lost")
     }
+
+    /// Sends one frame of gateway 5 and waits for its acknowledgement.
+    static func send(_ lines: [String], sequence: UInt64, port: Int) throws {
+        let socket = try ClientSocket(host: "127.0.0.1", port: port, transport: .tcp, receiveTimeoutSeconds: 20)
+        try socket.send(try IngestEndToEndTests.frame(lines.joined(separator: "\n"), sequence: sequence))
+        #expect(try IngestEndToEndTests.acknowledgement(socket) == .durable(through: sequence))
+    }
+
+    /// The per-unit state the rules need survives SIGKILL: a unit sold before the kill and sold
+    /// again after it is a duplicate, whether the restart finds its snapshot current (the event log
+    /// after the snapshot's positions is replayed) or stale (bindings changed meanwhile: the index
+    /// is rebuilt from the tables, the snapshot's scan state carried into it, then the log replayed).
+    @Test func aUnitSoldBeforeAKillIsADuplicateWhenSoldAgain() async throws {
+        let database = try TestDatabase.require()
+        let connection = try database.connect()
+        if try connection.execute("SELECT count(*) FROM distributors")[0][0] == "0" {
+            try connection.execute(IngestEndToEndTests.setup)
+        }
+        let directory = TestCluster.root.appendingPathComponent("state-\(getpid())")
+        try? FileManager.default.removeItem(at: directory)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let gtin = IngestEndToEndTests.gtin
+        func line(_ step: String, _ serial: String, day: Int) -> String {
+            "\(step) 440305 2026-11-\(day)T12:00:00Z (01)\(gtin)(21)\(serial)\(step == "sell" ? " price=1999.00" : "")"
+        }
+        // Far above the other test's sequences of the same gateway.
+        let base: UInt64 = 1_000_000
+
+        let (first, port) = try await startServe(database.url, directory)
+        try Self.send(
+            [line("sell", "SN050", day: 20), line("activate", "SN051", day: 20)],
+            sequence: base + 1,
+            port: port
+        )
+        first.signal(SIGKILL)
+        _ = try await first.waitForExit(timeout: .seconds(10))
+
+        let (second, secondPort) = try await startServe(database.url, directory)
+        try Self.send([line("sell", "SN050", day: 21)], sequence: base + 2, port: secondPort)
+        second.signal(SIGKILL)
+        _ = try await second.waitForExit(timeout: .seconds(10))
+
+        // A binding added while the daemon is down: the snapshot is stale at the next start.
+        try connection.execute(
+            """
+            INSERT INTO serial_bindings (gtin, serial, shipment_id, bound_at)
+                SELECT '\(gtin)', 'LATE1', id, now() FROM shipments WHERE code = 'S1'
+            """
+        )
+        let (third, thirdPort) = try await startServe(database.url, directory)
+        try Self.send(
+            [line("activate", "SN051", day: 22), line("sell", "SN050", day: 22), line("inspect", "LATE1", day: 22)],
+            sequence: base + 3,
+            port: thirdPort
+        )
+        third.signal(SIGTERM)
+        #expect(try await third.waitForExit(timeout: .seconds(30)) == 0)
+
+        let alerts = try connection.execute(
+            "SELECT rule || ' ' || serial FROM alerts WHERE serial IN ('SN050', 'SN051', 'LATE1') ORDER BY scanned_at, serial"
+        ).compactMap { $0[0] }
+        #expect(alerts == ["duplicate SN050", "duplicate SN050", "duplicate SN051"])
+    }
 }
