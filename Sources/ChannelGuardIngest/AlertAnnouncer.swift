@@ -38,7 +38,7 @@ public final class AlertAnnouncer: Sendable {
     private let storedBatches = Mutex<[Int64]>([])
     private let wake = DispatchSemaphore(value: 0)
     private let stopping = Atomic<Bool>(false)
-    private let stopped = DispatchSemaphore(value: 0)
+    private let stopped = ThreadCompletion()
 
     public init(url: DatabaseURL, logger: Logger, stats: PipelineStats) {
         self.url = url
@@ -65,11 +65,17 @@ public final class AlertAnnouncer: Sendable {
         wake.signal()
     }
 
-    /// Sends what is queued, then stops the thread. Calls after the first return at once.
-    public func stop() {
+    /// Sends what is queued, then stops the thread; returns once it has. Calls after the first
+    /// return as soon as the thread has ended.
+    public func stop() async {
+        requestStop()
+        await stopped.wait()
+    }
+
+    /// Asks the thread to send what is queued and end, without waiting (for a failed start).
+    public func requestStop() {
         guard !stopping.exchange(true, ordering: .relaxed) else { return }
         wake.signal()
-        stopped.wait()
     }
 
     private func run() {
@@ -91,7 +97,7 @@ public final class AlertAnnouncer: Sendable {
             }
             if last { break }
         }
-        stopped.signal()
+        stopped.finish()
     }
 
     /// Sends the live lines, then the stored batches' notices (the alerts are announced as raised

@@ -12,7 +12,7 @@ final class ChangeListener: Sendable {
     private let logger: Logger
     private let catchUp: @Sendable (LibPQConnection) throws -> Void
     private let stopping = Atomic<Bool>(false)
-    private let stopped = Atomic<Bool>(false)
+    private let stopped = ThreadCompletion()
 
     init(
         url: DatabaseURL,
@@ -29,13 +29,15 @@ final class ChangeListener: Sendable {
     func start() {
         Thread { [self] in
             run()
-            stopped.store(true, ordering: .relaxed)
+            stopped.finish()
         }.start()
     }
 
-    func stop() {
+    /// Stops following; returns once the thread has ended (within its 100 ms wait for a notice,
+    /// or the catch-up it is in).
+    func stop() async {
         stopping.store(true, ordering: .relaxed)
-        while !stopped.load(ordering: .relaxed) { usleep(5_000) }
+        await stopped.wait()
     }
 
     private func run() {
@@ -59,7 +61,8 @@ final class ChangeListener: Sendable {
                     "lost the database while following \(channel); retrying",
                     metadata: ["error": "\(error)"]
                 )
-                usleep(500_000)
+                // Retry after half a second, or sooner when asked to stop.
+                for _ in 0..<10 where !stopping.load(ordering: .relaxed) { usleep(50_000) }
             }
         }
     }

@@ -109,7 +109,7 @@ public final class IngestService: Service, Sendable {
         if let directory = configuration.spoolDirectory { mkdir(directory, 0o700) }
         // Before the writers: batches drained from a spool at start announce their alerts too.
         let announcer = AlertAnnouncer(url: url, logger: logger, stats: stats)
-        defer { announcer.stop() }  // when starting fails; a clean stop has stopped it already
+        defer { announcer.requestStop() }  // when starting fails; a clean stop has stopped it already
         // Writers first: what an earlier run spooled is committed before offsets are read.
         var writers: [BatchWriter] = []
         for number in 0..<shardCount {
@@ -237,14 +237,10 @@ public final class IngestService: Service, Sendable {
         }
         let folder = Task { await foldRollups(until: { Task.isCancelled }) }
         let incidentFolder = Task { await foldIncidents(until: { Task.isCancelled }) }
-        await withGracefulShutdownHandler {
-            while !Task.isCancelled && !Task.isShuttingDownGracefully {
-                try? await Task.sleep(for: .milliseconds(100))
-            }
-        } onGracefulShutdown: {
-        }
-        referenceListener.stop()
-        bindingListener.stop()
+        // Runs until the service group shuts down gracefully (or the task is cancelled).
+        try? await gracefulShutdown()
+        await referenceListener.stop()
+        await bindingListener.stop()
         checkpointer?.cancel()
         _ = await checkpointer?.value
 
@@ -255,7 +251,7 @@ public final class IngestService: Service, Sendable {
             try? await shard.submit { shard.flush() }.get()
         }
         for writer in writers { try? await writer.shutdown() }
-        announcer.stop()
+        await announcer.stop()
         folder.cancel()
         incidentFolder.cancel()
         _ = await folder.value
