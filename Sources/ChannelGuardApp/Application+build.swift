@@ -113,6 +113,10 @@ public func buildApplication(_ configuration: ServeConfiguration) async throws -
         if ingestConfiguration.spoolDirectory == nil, let embedded {
             ingestConfiguration.spoolDirectory = embedded.postgres.dataDirectory.appendingPathComponent("spool").path
         }
+        if ingestConfiguration.partitions.archiveDirectory == nil, let embedded {
+            ingestConfiguration.partitions.archiveDirectory =
+                embedded.postgres.dataDirectory.appendingPathComponent("archive").path
+        }
         let service = IngestService(
             configuration: ingestConfiguration,
             url: url,

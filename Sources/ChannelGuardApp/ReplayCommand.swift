@@ -32,6 +32,9 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(help: "json or line.")
     var format: Format = .json
 
+    @Option(help: "Also read the days archived to this directory (serve --retention-days), before the database's.")
+    var archive: String?
+
     func validate() throws {
         guard Self.milliseconds(from) != nil else { throw ValidationError("--from '\(from)' is not a time") }
         guard Self.milliseconds(to) != nil else { throw ValidationError("--to '\(to)' is not a time") }
@@ -46,9 +49,10 @@ struct ReplayCommand: AsyncParsableCommand {
         let from = Self.milliseconds(from)!
         let to = Self.milliseconds(to)!
         let format = format
+        let archive = archive
         let failures = try await database.resolve().withDatabase { url in
             try await withLibPQ(url) { connection in
-                try ScanLog.replay(connection, from: from, to: to) { batch, id, gateways in
+                let print = { (batch: ScanBatch, id: Int64, gateways: [UInt32]) in
                     var out = ""
                     for index in 0..<batch.count where (from..<to).contains(batch.times[index]) {
                         switch format {
@@ -62,8 +66,11 @@ struct ReplayCommand: AsyncParsableCommand {
                         }
                         out += "\n"
                     }
-                    print(out, terminator: "")
+                    Swift.print(out, terminator: "")
                 }
+                var failures = try archive.map { try ScanLog.replay(archive: $0, from: from, to: to, print) } ?? []
+                failures += try ScanLog.replay(connection, from: from, to: to, print)
+                return failures
             }
         }
         for failure in failures { FileHandle.standardError.write(Data((failure + "\n").utf8)) }

@@ -63,6 +63,15 @@ struct ServeCommand: AsyncParsableCommand {
     var snapshot: String?
 
     @Option(
+        name: .customLong("retention-days"),
+        help: "Keep this many days of the event log in the database; older days go to --archive as files replay reads."
+    )
+    var retentionDays: Int?
+
+    @Option(help: "Where archived days of the event log are written (default: archive/ in the data directory).")
+    var archive: String?
+
+    @Option(
         name: .customLong("checkpoint-seconds"),
         help: "Checkpoint the index and its scan state to the snapshot this often (a crash replays at most this much)."
     )
@@ -101,6 +110,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard (1...64).contains(udpSockets) else { throw ValidationError("--udp-sockets must be 1–64") }
         guard flushMilliseconds >= 1 else { throw ValidationError("--flush-ms must be at least 1") }
         guard checkpointSeconds >= 1 else { throw ValidationError("--checkpoint-seconds must be at least 1") }
+        if let retentionDays, retentionDays < 1 { throw ValidationError("--retention-days must be at least 1") }
         for network in openNetworks where IPv4Network(network) == nil {
             throw ValidationError("--open-network '\(network)' is not an IPv4 CIDR network such as 127.0.0.0/8")
         }
@@ -117,6 +127,8 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.pipeline.flushIntervalNanoseconds = UInt64(flushMilliseconds) * 1_000_000
         configuration.snapshotPath = snapshot
         configuration.checkpointInterval = .seconds(checkpointSeconds)
+        configuration.partitions.retentionDays = retentionDays
+        configuration.partitions.archiveDirectory = archive
         configuration.spoolDirectory = spool
         return configuration
     }

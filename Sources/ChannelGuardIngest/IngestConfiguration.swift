@@ -63,6 +63,8 @@ public struct IngestConfiguration: Sendable {
     public var spoolDirectory: String?
     /// This node's name in `scan_batches.node`.
     public var node = "ingest"
+    /// The event log's day partitions: days ahead, retention, where archived days go.
+    public var partitions = PartitionKeeper.Configuration()
     /// How often the index and its scan state are checkpointed to the snapshot (with a snapshot
     /// path): a crash replays at most this much of the event log at the next start.
     public var checkpointInterval: Duration = .seconds(60)

@@ -86,8 +86,9 @@ public final class IngestService: Service, Sendable {
         let shardCount = configuration.pipeline.shards
         let snapshotPath = configuration.snapshotPath
         let logger = logger
+        let keeper = PartitionKeeper(configuration: configuration.partitions)
         let loaded = try await withLibPQ(url) { connection in
-            try connection.execute("SELECT ensure_scan_batch_partitions(current_date - 1, 9)")
+            _ = try keeper.run(connection)
             let (index, outcome) = try SerialIndexLoader(snapshotPath: snapshotPath, shardCount: shardCount)
                 .load(connection, logger: logger)
             let (reference, skipped) = try ReferenceData.load(connection)
@@ -235,6 +236,7 @@ public final class IngestService: Service, Sendable {
                 )
             }
         }
+        let partitionKeeper = Task { await keepPartitions() }
         let folder = Task { await foldRollups(until: { Task.isCancelled }) }
         let incidentFolder = Task { await foldIncidents(until: { Task.isCancelled }) }
         // Runs until the service group shuts down gracefully (or the task is cancelled).
@@ -243,6 +245,8 @@ public final class IngestService: Service, Sendable {
         await bindingListener.stop()
         checkpointer?.cancel()
         _ = await checkpointer?.value
+        partitionKeeper.cancel()
+        _ = await partitionKeeper.value
 
         // Stop taking events, then store everything taken.
         for channel in listeners.channels { try? await channel.close() }
@@ -280,6 +284,30 @@ public final class IngestService: Service, Sendable {
         running.withLock { $0 = nil }
         try? await loops.shutdownGracefully()
         logger.info("ingest stopped", metadata: ["stored": "\(stats.stored.count)"])
+    }
+
+    /// Runs the partition keeper every hour until cancelled (at start it ran before the listeners).
+    private func keepPartitions() async {
+        let keeper = PartitionKeeper(configuration: configuration.partitions)
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: .seconds(3600))
+                let outcome = try await withLibPQ(url) { try keeper.run($0) }
+                if !outcome.created.isEmpty || !outcome.archived.isEmpty || !outcome.postponed.isEmpty {
+                    logger.info(
+                        "event log partitions kept",
+                        metadata: [
+                            "created": "\(outcome.created.count)", "archived": "\(outcome.archived.count)",
+                            "postponed": "\(outcome.postponed.count)",
+                        ]
+                    )
+                }
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.error("could not keep the event log partitions", metadata: ["error": "\(error)"])
+            }
+        }
     }
 
     /// Folds stored rollup deltas into `scan_rollups_hourly` every `rollupFoldNanoseconds` (30 s)

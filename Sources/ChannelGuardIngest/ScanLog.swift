@@ -1,5 +1,10 @@
 import ChannelGuardCodes
 import ChannelGuardStore
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Reading the event log (`scan_batches`) back.
 public enum ScanLog {
@@ -61,5 +66,55 @@ public enum ScanLog {
                 }
             }
         }
+    }
+
+    /// Calls `body` with every batch in the archive files of `directory` (days exported by
+    /// ``PartitionKeeper``, read in name order, which is day order) whose scans overlap [from, to)
+    /// and whose id is in `ids`, decompressed and decoded. Returns a description of each batch or
+    /// line that could not be read (the others are still delivered).
+    @discardableResult
+    public static func replay(
+        archive directory: String,
+        from: Int64 = .min,
+        to: Int64 = .max,
+        ids: ClosedRange<Int64> = 0...Int64.max,
+        _ body: (_ batch: ScanBatch, _ id: Int64, _ gateways: [UInt32]) throws -> Void
+    ) throws -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        var failures: [String] = []
+        for name in names.sorted() where name.hasPrefix("scan_batches_") && name.hasSuffix(".cglog") {
+            let path = "\(directory)/\(name)"
+            guard let file = fopen(path, "r") else {
+                failures.append("\(path): cannot open: \(String(cString: strerror(errno)))")
+                continue
+            }
+            defer { fclose(file) }
+            var buffer: UnsafeMutablePointer<CChar>?
+            var capacity = 0
+            defer { free(buffer) }
+            var number = 0
+            while getline(&buffer, &capacity, file) > 0, let line = buffer {
+                number += 1
+                let fields = String(cString: line).dropLast().split(separator: "\t", omittingEmptySubsequences: false)
+                guard fields.count == 5, let id = Int64(fields[0]), let first = Int64(fields[2]),
+                    let last = Int64(fields[3]), fields[4].hasPrefix("\\\\x"),
+                    let stored = Hex.decode(String(fields[4].dropFirst(3)))
+                else {
+                    failures.append("\(name) line \(number): not an archived batch")
+                    continue
+                }
+                guard ids.contains(id), last >= from, first < to else { continue }
+                do {
+                    let raw = fields[1] == "zstd" ? try ZstdCodec.decompress(stored, maximumSize: 1 << 30) : stored
+                    let (batch, gateways) = try ScanBatch.fromLogPayload(raw)
+                    try body(batch, id, gateways)
+                } catch let error as CompressionError {
+                    failures.append("\(name) batch \(id): \(error)")
+                } catch let error as ScanLogFormat.Malformed {
+                    failures.append("\(name) batch \(id): \(error)")
+                }
+            }
+        }
+        return failures
     }
 }
