@@ -41,6 +41,7 @@ struct DecodeCommand: ParsableCommand {
         let decoder = CodeDecoder()
         let lines = LineProtocolDecoder(codes: decoder)
         var output = OutputBuffer()
+        var memo = CodeDecoder.Memo()
         let inputs = files.isEmpty ? ["-"] : files
         for path in inputs {
             let descriptor = path == "-" ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC)
@@ -53,10 +54,8 @@ struct DecodeCommand: ParsableCommand {
             try reader.forEachLine { line in
                 switch inputProtocol {
                 case .code:
-                    switch decoder.decode(line) {
-                    case .success(let code): output.write(code.json)
-                    case .failure(let rejection): output.write(rejection.json)
-                    }
+                    decoder.writeJSON(of: line, into: &output.json, memo: &memo)
+                    output.endLine()
                 case .line:
                     switch lines.decodeLine(line) {
                     case .success(let decoded): output.write(decoded.json)
@@ -69,26 +68,33 @@ struct DecodeCommand: ParsableCommand {
     }
 }
 
-/// Buffers stdout writes into large chunks.
+/// Buffers stdout writes into large chunks; JSON is written straight into it.
 struct OutputBuffer {
-    private var bytes: [UInt8] = []
+    var json = JSONWriter(capacity: 1 << 17)
 
     mutating func write(_ line: String) {
-        bytes.append(contentsOf: line.utf8)
-        bytes.append(UInt8(ascii: "\n"))
-        if bytes.count >= 1 << 16 { flush() }
+        json.bytes(line.utf8)
+        endLine()
+    }
+
+    /// Ends the line written into ``json``.
+    mutating func endLine() {
+        json.write(atMost: 1) { $0.byte(UInt8(ascii: "\n")) }
+        if json.count >= 1 << 16 { flush() }
     }
 
     mutating func flush() {
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBytes { Glibc.write(STDOUT_FILENO, $0.baseAddress, $0.count) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                break
+        json.withBytes { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = Glibc.write(STDOUT_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    break
+                }
+                offset += written
             }
-            offset += written
         }
-        bytes.removeAll(keepingCapacity: true)
+        json.removeAll()
     }
 }

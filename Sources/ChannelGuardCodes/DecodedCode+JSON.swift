@@ -2,44 +2,60 @@ extension DecodedCode {
     /// The one-line JSON object `channelguard decode` prints for an accepted code:
     /// `{"ok":true,"kind":"sgtin","gtin":…,"serial":…,"ais":{…}}` or `"kind":"sscc","sscc":…`.
     public var json: String {
-        var out = "{\"ok\":true,"
+        var writer = JSONWriter()
+        writeJSON(into: &writer)
+        return writer.text
+    }
+
+    /// Appends ``json`` to `writer`.
+    public func writeJSON(into writer: inout JSONWriter) {
         switch key {
         case .item(let gtin, let serial):
-            out += "\"kind\":\"sgtin\",\"gtin\":" + JSONText.quote(gtin) + ",\"serial\":" + JSONText.quote(serial)
+            writer.raw("{\"ok\":true,\"kind\":\"sgtin\",\"gtin\":")
+            writer.string(gtin)
+            writer.raw(",\"serial\":")
+            writer.string(serial)
         case .logisticUnit(let sscc):
-            out += "\"kind\":\"sscc\",\"sscc\":" + JSONText.quote(sscc)
+            writer.raw("{\"ok\":true,\"kind\":\"sscc\",\"sscc\":")
+            writer.string(sscc)
         }
-        out += ",\"ais\":{"
-        out += elements.map { JSONText.quote($0.ai) + ":" + JSONText.quote($0.value) }.joined(separator: ",")
-        return out + "}}"
+        writer.raw(",\"ais\":{")
+        for (position, element) in elements.enumerated() {
+            if position > 0 { writer.raw(",") }
+            writer.string(element.ai)
+            writer.raw(":")
+            writer.string(element.value)
+        }
+        writer.raw("}}")
     }
 }
 
 extension CodeRejection {
     /// `{"ok":false,"reason":…,"offset":…,"message":…}`.
     public var json: String {
-        "{\"ok\":false,\"reason\":" + JSONText.quote(reason.rawValue) + ",\"offset\":\(offset),\"message\":"
-            + JSONText.quote(message) + "}"
+        var writer = JSONWriter()
+        writeJSON(into: &writer)
+        return writer.text
+    }
+
+    /// Appends ``json`` to `writer`.
+    public func writeJSON(into writer: inout JSONWriter) {
+        writer.raw("{\"ok\":false,\"reason\":")
+        writer.string(reason.rawValue)
+        writer.raw(",\"offset\":")
+        writer.number(offset)
+        writer.raw(",\"message\":")
+        writer.string(message)
+        writer.raw("}")
     }
 }
 
-/// Minimal JSON string quoting (RFC 8259): quotes, backslashes and control characters escaped.
+/// JSON string quoting (RFC 8259): quotes, backslashes and control characters escaped, by
+/// ``JSONWriter``.
 public enum JSONText {
     public static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        var writer = JSONWriter(capacity: text.utf8.count + 2)
+        writer.string(text)
+        return writer.text
     }
 }

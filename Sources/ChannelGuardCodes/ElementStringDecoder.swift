@@ -57,6 +57,67 @@ public struct ElementStringDecoder: Sendable {
         }
     }
 
+    /// Decodes one code and appends the JSON object ``DecodedCode/writeJSON(into:)`` writes for
+    /// it, byte for byte, from the input's spans: no string is built. `memo` as in
+    /// ``decodeKey(_:memo:)``.
+    func writeJSON(
+        _ input: UnsafeBufferPointer<UInt8>,
+        memo: inout DecodeMemo,
+        into writer: inout JSONWriter
+    ) -> CodeRejection? {
+        withSpans { spans in
+            do throws(CodeRejection) {
+                let found = try scanChecked(input, into: spans, memo: &memo)
+                var sscc: ElementSpan?
+                var gtin: ElementSpan?
+                var serial: ElementSpan?
+                let ais = table.compact.ais
+                // The first of each, as DecodedCode's key takes them.
+                for span in found {
+                    switch Int(ais[Int(span.definition)].code) {
+                    case Self.ssccCode where sscc == nil: sscc = span
+                    case Self.gtinCode where gtin == nil: gtin = span
+                    case Self.serialCode where serial == nil: serial = span
+                    default: break
+                    }
+                }
+                guard sscc != nil || (gtin != nil && serial != nil) else { throw Self.notSerialised }
+                // Every value twice at most (the key, then the AIs), each byte escaped to six at
+                // most; an AI's name, quotes and separators are eight.
+                writer.write(atMost: 96 + 12 * input.count + 8 * found.count) { cursor in
+                    func value(_ span: ElementSpan) {
+                        cursor.string(UnsafeBufferPointer(rebasing: input[span.value]))
+                    }
+                    if let sscc {
+                        cursor.raw("{\"ok\":true,\"kind\":\"sscc\",\"sscc\":")
+                        value(sscc)
+                    } else if let gtin, let serial {
+                        cursor.raw("{\"ok\":true,\"kind\":\"sgtin\",\"gtin\":")
+                        value(gtin)
+                        cursor.raw(",\"serial\":")
+                        value(serial)
+                    }
+                    cursor.raw(",\"ais\":{")
+                    for (position, span) in found.enumerated() {
+                        if position > 0 { cursor.byte(UInt8(ascii: ",")) }
+                        // The AI's name from its packed digits ("01" is 0x0100).
+                        let ai = ais[Int(span.definition)]
+                        cursor.byte(0x22)
+                        for digit in 0..<Int(ai.length) {
+                            cursor.byte(0x30 + UInt8(truncatingIfNeeded: ai.digits >> UInt16(12 - 4 * digit)) & 0x0F)
+                        }
+                        cursor.raw("\":")
+                        value(span)
+                    }
+                    cursor.raw("}}")
+                }
+                return nil
+            } catch {
+                return error
+            }
+        }
+    }
+
     @inline(__always)
     private func withSpans<R>(_ body: (UnsafeMutableBufferPointer<ElementSpan>) -> R) -> R {
         withUnsafeTemporaryAllocation(of: ElementSpan.self, capacity: Self.maximumElements, body)
