@@ -35,19 +35,10 @@ public struct StepSet: OptionSet, Sendable, Hashable {
     public static let `return` = StepSet(.return)
     public static let all = StepSet(rawValue: 0x3F)
 
-    /// The set of one step.
+    /// The set of one step: its bit is the step's wire code (0 ship … 5 return).
     @inlinable
     public init(_ step: ScanStep) {
-        let bit: UInt8 =
-            switch step {
-            case .ship: 0
-            case .receive: 1
-            case .sell: 2
-            case .activate: 3
-            case .inspect: 4
-            case .return: 5
-            }
-        self.init(rawValue: 1 << bit)
+        self.init(rawValue: 1 << BinaryFrame.stepCode(step))
     }
 
     @inlinable

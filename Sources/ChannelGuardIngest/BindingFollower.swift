@@ -27,6 +27,7 @@ final class BindingFollower: Sendable {
     private let index: SerialIndex
     private let shards: [PipelineShard]
     private let logger: Logger
+    private let stats: PipelineStats?
     /// The highest change applied (or found needing a rebuild).
     let applied: Atomic<Int64>
     /// The first change that needs a rebuild; 0 when none.
@@ -37,7 +38,15 @@ final class BindingFollower: Sendable {
     /// How long change keys are kept for nodes that fall behind.
     static let keyRetention = "1 day"
 
-    init(url: DatabaseURL, index: SerialIndex, shards: [PipelineShard], watermark: UInt64, logger: Logger) {
+    init(
+        url: DatabaseURL,
+        index: SerialIndex,
+        shards: [PipelineShard],
+        watermark: UInt64,
+        logger: Logger,
+        stats: PipelineStats? = nil
+    ) {
+        self.stats = stats
         self.url = url
         self.index = index
         self.shards = shards
@@ -126,6 +135,7 @@ final class BindingFollower: Sendable {
     /// Hands each shard its updates, a slice per task on its loop, and waits for all of them.
     private func apply(_ updates: [BindingRows.Update]) throws {
         guard !updates.isEmpty else { return }
+        defer { stats?.bindingKeysApplied.add(updates.count) }
         var perShard = [[BindingRows.Update]](repeating: [], count: shards.count)
         for update in updates {
             switch update {

@@ -90,6 +90,18 @@ extension IngestService {
         )
         metric("channelguard_flushes_total", "counter", "Batches committed.", [("", stats.flushes.count)])
         metric(
+            "channelguard_binding_changes_applied",
+            "gauge",
+            "The last binding change (binding_changes.seq) the running index reflects.",
+            [("", Int(bindingsApplied))]
+        )
+        metric(
+            "channelguard_binding_keys_applied_total",
+            "counter",
+            "Binding keys (serials, runs, cartons) applied to the running index by the follower.",
+            [("", stats.bindingKeysApplied.count)]
+        )
+        metric(
             "channelguard_checkpoints_total",
             "counter",
             "Checkpoints of the index and its scan state written to the snapshot.",

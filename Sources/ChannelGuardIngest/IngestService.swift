@@ -220,7 +220,14 @@ public final class IngestService: Service, Sendable {
         )
 
         let referenceListener = ReferenceFollower(url: url, store: reference, logger: logger).start()
-        let bindings = BindingFollower(url: url, index: index, shards: shards, watermark: watermark, logger: logger)
+        let bindings = BindingFollower(
+            url: url,
+            index: index,
+            shards: shards,
+            watermark: watermark,
+            logger: logger,
+            stats: stats
+        )
         let bindingListener = bindings.start()
         bindingFollower.withLock { $0 = bindings }
         let (everyShard, everyWriter) = (shards, writers)

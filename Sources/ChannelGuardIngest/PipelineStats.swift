@@ -43,6 +43,8 @@ public final class PipelineStats: Sendable {
     /// Ship scans without a known party (stored, bind nothing).
     public let shipsWithoutParty = Counter()
     public let flushes = Counter()
+    /// Binding keys the follower applied to the running index.
+    public let bindingKeysApplied = Counter()
     /// Checkpoints of the index and its scan state written.
     public let checkpoints = Counter()
     public let payloadBytes = Counter()

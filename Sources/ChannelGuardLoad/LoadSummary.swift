@@ -23,7 +23,9 @@ public struct LoadSummary: Sendable {
     public var diversionsInjected: Int
     public var diversionsAlerted: Int
     public var falseAlerts: Int
-    /// The first few false alerts: rule, GTIN/serial, scan region, evidence (to find out why).
+    /// Every false alert (up to 10,000) with its full evidence: why it is false, rule, severity,
+    /// step, GTIN/serial, scan region and time, the distributor it names, gateway, batch, and the
+    /// alert's stored evidence — enough to find out why without the database.
     public var falseAlertExamples: [String] = []
     /// UDP: whether runs of datagrams went to the kernel to segment (UDP GSO); `nil` over TCP.
     public var udpSegmentation: Bool?
@@ -77,7 +79,9 @@ public struct LoadSummary: Sendable {
         // Ground truth: every alert of the run against the diversions sent.
         let rows = try database.execute(
             """
-            SELECT rule, gtin, serial, batch_id, scan_region, evidence::text FROM alerts
+            SELECT rule, gtin, serial, batch_id, scan_region, evidence::text, severity, step,
+                   (extract(epoch FROM scanned_at) * 1000)::bigint, distributor_id, gateway_id, id
+            FROM alerts
             WHERE detected_at >= $1::timestamptz AND device = 'LOADGEN' ORDER BY id
             """,
             [since]
@@ -87,9 +91,12 @@ public struct LoadSummary: Sendable {
         var falseAlertExamples: [String] = []
         func noteFalse(_ row: [String?], _ why: String) {
             falseAlerts += 1
-            if falseAlertExamples.count < 5 {
+            if falseAlertExamples.count < 10_000 {
                 falseAlertExamples.append(
-                    "\(why): \(row[0] ?? "?") \(row[1] ?? "-")/\(row[2] ?? "-") in \(row[4] ?? "?") \(row[5] ?? "")"
+                    "\(why): alert \(row[11] ?? "?") \(row[0] ?? "?") \(row[6] ?? "?") \(row[7] ?? "?") "
+                        + "\(row[1] ?? "-")/\(row[2] ?? "-") in \(row[4] ?? "?") at \(row[8] ?? "?") ms, "
+                        + "distributor \(row[9] ?? "none"), gateway \(row[10] ?? "none"), batch \(row[3] ?? "?"), "
+                        + "evidence \(row[5] ?? "{}")"
                 )
             }
         }

@@ -57,6 +57,9 @@ import Testing
             let change = try Self.latestChange(connection)
             #expect(try await IngestHarness.wait(seconds: 10) { service.bindingsApplied >= change })
             #expect(service.indexKeys >= keysBefore + 20_001)
+            let metrics = service.prometheusText()
+            #expect(metrics.contains("channelguard_binding_changes_applied \(service.bindingsApplied)\n"))
+            #expect(service.stats.bindingKeysApplied.count >= 20_002)
             try Self.scan(
                 [
                     Self.line("inspect", "440305", "(01)\(Self.gtin)(21)T000001"),
