@@ -65,12 +65,13 @@ public enum IndexSnapshot {
         watermark: UInt64,
         createdAt: Int64,
         database: UInt128 = 0,
-        logPositions: [UInt64] = []
+        logPositions: [UInt64] = [],
+        pacing: Pacing? = nil
     ) throws(IndexError) -> Int {
         let temporary = path + ".tmp-\(getpid())"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw ioError("create", temporary) }
-        var writer = Writer(descriptor: descriptor, path: temporary)
+        var writer = Writer(descriptor: descriptor, path: temporary, pacing: pacing)
         do throws(IndexError) {
             var header = [UInt8](repeating: 0, count: headerSize)
             put(&header, 0, magic)
@@ -120,21 +121,44 @@ public enum IndexSnapshot {
     /// Key and range counts, five arena sizes, and (format 3) the log position.
     static func shardHeaderSize(format: UInt32) -> Int { format >= 3 ? 16 + 5 * 8 + 8 : 16 + 5 * 8 }
 
+    /// How a snapshot written beside a busy database is spread out: every `chunkBytes` written
+    /// are made durable (`fdatasync`) and followed by a pause, so the file never reaches the disk
+    /// as one burst ahead of the database's WAL flushes.
+    public struct Pacing: Sendable, Hashable {
+        public var chunkBytes: Int
+        public var pauseMicroseconds: UInt32
+
+        public init(chunkBytes: Int = 2 << 20, pauseMicroseconds: UInt32 = 20_000) {
+            self.chunkBytes = max(4096, chunkBytes)
+            self.pauseMicroseconds = pauseMicroseconds
+        }
+    }
+
     struct Writer {
         let descriptor: Int32
         let path: String
+        var pacing: Pacing? = nil
         var crc: UInt32 = 0
         var written = 0
+        /// Bytes written since the last paced sync.
+        var unsynced = 0
 
         mutating func write(_ bytes: UnsafeRawBufferPointer) throws(IndexError) {
             guard let base = bytes.baseAddress, bytes.count > 0 else { return }
             crc = cg_crc32c(crc, base, bytes.count)
             var offset = 0
             while offset < bytes.count {
-                let count = Glibc.write(descriptor, base + offset, min(bytes.count - offset, 1 << 30))
+                let step = min(bytes.count - offset, pacing.map { $0.chunkBytes - unsynced } ?? 1 << 30)
+                let count = Glibc.write(descriptor, base + offset, step)
                 if count < 0 && errno == EINTR { continue }
                 guard count > 0 else { throw IndexSnapshot.ioError("write", path) }
                 offset += count
+                unsynced += count
+                if let pacing, unsynced >= pacing.chunkBytes {
+                    guard fdatasync(descriptor) == 0 else { throw IndexSnapshot.ioError("fdatasync", path) }
+                    usleep(pacing.pauseMicroseconds)
+                    unsynced = 0
+                }
             }
             written += bytes.count
         }

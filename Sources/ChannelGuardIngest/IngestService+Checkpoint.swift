@@ -104,7 +104,8 @@ extension IngestService {
                 watermark: watermark,
                 createdAt: Monotonic.wallMilliseconds(),
                 database: database,
-                logPositions: box.value
+                logPositions: box.value,
+                pacing: IndexSnapshot.Pacing()
             )
         }
         stats.checkpoints.add(1)

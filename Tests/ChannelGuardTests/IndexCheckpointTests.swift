@@ -31,7 +31,15 @@ import Testing
         // It writes and loads as a snapshot of its own.
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("copy-\(UUID()).snapshot").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        try IndexSnapshot.write(copy, to: path, watermark: 1, createdAt: 0, logPositions: [11, 12])
+        // Paced in chunks far smaller than the file (as checkpoints write it): the same file.
+        try IndexSnapshot.write(
+            copy,
+            to: path,
+            watermark: 1,
+            createdAt: 0,
+            logPositions: [11, 12],
+            pacing: IndexSnapshot.Pacing(chunkBytes: 4096, pauseMicroseconds: 0)
+        )
         let (loaded, header) = try IndexSnapshot.load(from: path)
         #expect(header.logPositions == [11, 12])
         #expect(loaded.lookup(keys) == copy.lookup(keys))
