@@ -52,17 +52,8 @@ public enum ScanLog {
             for row in rows {
                 let id = Int64(row[0] ?? "") ?? 0
                 after = max(after, id)
-                do {
-                    guard let stored = Hex.decode(row[2] ?? "") else {
-                        throw CompressionError("payload is not readable")
-                    }
-                    let raw = row[1] == "zstd" ? try ZstdCodec.decompress(stored, maximumSize: 1 << 30) : stored
-                    let (batch, gateways) = try ScanBatch.fromLogPayload(raw)
-                    try body(batch, id, gateways)
-                } catch let error as CompressionError {
-                    failures.append("batch \(id): \(error)")
-                } catch let error as ScanLogFormat.Malformed {
-                    failures.append("batch \(id): \(error)")
+                if let failure = try deliver(codec: row[1], hex: row[2] ?? "", id: id, body) {
+                    failures.append("batch \(id): \(failure)")
                 }
             }
         }
@@ -97,24 +88,43 @@ public enum ScanLog {
                 number += 1
                 let fields = String(cString: line).dropLast().split(separator: "\t", omittingEmptySubsequences: false)
                 guard fields.count == 5, let id = Int64(fields[0]), let first = Int64(fields[2]),
-                    let last = Int64(fields[3]), fields[4].hasPrefix("\\\\x"),
-                    let stored = Hex.decode(String(fields[4].dropFirst(3)))
+                    let last = Int64(fields[3]), fields[4].hasPrefix("\\\\x")
                 else {
                     failures.append("\(name) line \(number): not an archived batch")
                     continue
                 }
                 guard ids.contains(id), last >= from, first < to else { continue }
-                do {
-                    let raw = fields[1] == "zstd" ? try ZstdCodec.decompress(stored, maximumSize: 1 << 30) : stored
-                    let (batch, gateways) = try ScanBatch.fromLogPayload(raw)
-                    try body(batch, id, gateways)
-                } catch let error as CompressionError {
-                    failures.append("\(name) batch \(id): \(error)")
-                } catch let error as ScanLogFormat.Malformed {
-                    failures.append("\(name) batch \(id): \(error)")
+                if let failure = try deliver(
+                    codec: String(fields[1]),
+                    hex: String(fields[4].dropFirst(3)),
+                    id: id,
+                    body
+                ) {
+                    failures.append("\(name) batch \(id): \(failure)")
                 }
             }
         }
         return failures
+    }
+
+    /// Decompresses and decodes one stored payload (hex) and hands it to `body`; returns why it
+    /// could not be read, or `nil`. Errors `body` throws pass through.
+    private static func deliver(
+        codec: String?,
+        hex: String,
+        id: Int64,
+        _ body: (_ batch: ScanBatch, _ id: Int64, _ gateways: [UInt32]) throws -> Void
+    ) throws -> String? {
+        do {
+            guard let stored = Hex.decode(hex) else { throw CompressionError("payload is not readable") }
+            let raw = codec == "zstd" ? try ZstdCodec.decompress(stored, maximumSize: 1 << 30) : stored
+            let (batch, gateways) = try ScanBatch.fromLogPayload(raw)
+            try body(batch, id, gateways)
+            return nil
+        } catch let error as CompressionError {
+            return "\(error)"
+        } catch let error as ScanLogFormat.Malformed {
+            return "\(error)"
+        }
     }
 }
