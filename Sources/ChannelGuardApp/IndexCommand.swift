@@ -126,6 +126,9 @@ struct IndexBuildCommand: AsyncParsableCommand {
             )
             for rejection in report.rejections { print("  rejected: \(rejection)") }
         }
+        if outcome.stateCarried > 0 {
+            print("scan state of \(outcome.stateCarried) entries carried over from the stale snapshot")
+        }
         if let problem = outcome.saveProblem { print("snapshot not written: \(problem)") }
         print(
             "\(outcome.source.rawValue): \(outcome.keys) keys at watermark \(outcome.watermark) in \(IndexBenchCommand.fixed(outcome.seconds, 3)) s"

@@ -25,12 +25,11 @@ extension IngestService {
     ) async throws -> [Int64] {
         let node = configuration.node
         let known = positions.count == shards.count
-        let shardBox = UncheckedBox(shards)
         let (reached, replayed, failures) = try await withLibPQ(url) { connection in
             var reached: [Int64] = []
             var replayed = (batches: 0, events: 0)
             var failures: [String] = []
-            for (number, shard) in shardBox.value.enumerated() {
+            for (number, shard) in shards.enumerated() {
                 let stream = ScanLog.Stream(node: node, shard: number)
                 let stored = try connection.execute(
                     "SELECT coalesce(max(id), 0) FROM scan_batches WHERE node = $1 AND shard = $2::smallint",
@@ -46,8 +45,7 @@ extension IngestService {
                     batch,
                     id,
                     gateways in
-                    let box = UncheckedBox((batch, gateways))
-                    try shard.submit { shard.replay(box.value.0, gateways: box.value.1) }.wait()
+                    try shard.submit { shard.replay(batch, gateways: gateways) }.wait()
                     position = max(position, id)
                     replayed.batches += 1
                     replayed.events += batch.count

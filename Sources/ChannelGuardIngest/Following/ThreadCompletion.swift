@@ -22,8 +22,6 @@ final class ThreadCompletion: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
-    var isFinished: Bool { state.withLock { $0.finished } }
-
     /// Returns once ``finish()`` has been called.
     func wait() async {
         await withCheckedContinuation { continuation in

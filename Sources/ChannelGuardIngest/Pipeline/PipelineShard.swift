@@ -157,7 +157,6 @@ public final class PipelineShard: @unchecked Sendable {
         defer {
             muted = false
             job = FlushJob(shard: number)
-            job.rollups = RollupCells()
         }
         boundKeys = false
         index.lookup(batch, keys: &keys, into: &matches, places: &places)
